@@ -1,0 +1,380 @@
+// Integration tests for the IPN dispatcher: real node:http merchant sinks on 127.0.0.1, the built-in transport.
+
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createClock } from "../sandbox/clock/index.js";
+import {
+  IPN_BODY_EXCERPT_CHARS,
+  createDispatcher,
+  decodeIpnBody,
+  verifyIpnHash,
+} from "../sandbox/ipn/index.js";
+import type { Dispatcher, DispatcherOptions, IpnFields, Transport } from "../sandbox/ipn/index.js";
+import { createLogger } from "../sandbox/log/index.js";
+import type { LogEvent } from "../sandbox/log/index.js";
+import { createMemoryStore } from "../sandbox/store/index.js";
+
+const SECRET = "merchantSecret42";
+
+interface Received {
+  method: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+interface Sink {
+  url: string;
+  server: http.Server;
+  received: Received[];
+  /** TCP connections the sink accepted. */
+  connections: number;
+}
+
+type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+const sinks: http.Server[] = [];
+const dispatchers: Dispatcher[] = [];
+
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((dispatcher) => dispatcher.close()));
+  await Promise.all(
+    sinks.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
+  );
+});
+
+async function startSink(answer: Answer = (_req, res) => res.end("OK")): Promise<Sink> {
+  const server = http.createServer();
+  const sink: Sink = { url: "", server, received: [], connections: 0 };
+  server.on("connection", () => sink.connections++);
+  server.on("request", (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      sink.received.push({ method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      answer(req, res);
+    });
+  });
+  sinks.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ipn`;
+  return sink;
+}
+
+/** A port nothing listens on: bound once, then released. */
+async function deadPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function setup(options: Partial<DispatcherOptions> = {}) {
+  const store = createMemoryStore();
+  const clock = createClock("real");
+  const logged: LogEvent[] = [];
+  const logger = createLogger({ format: "json", write: (line) => logged.push(JSON.parse(line) as LogEvent) });
+  const dispatcher = createDispatcher({ store, clock, logger, ...options });
+  dispatchers.push(dispatcher);
+  return { store, clock, logged, dispatcher };
+}
+
+function ipnFields(overrides: Partial<IpnFields> = {}): IpnFields {
+  return {
+    orderUID: "1409",
+    orderId: "5d8e6002b80b7b4cd75a6424",
+    newStatus: "inProgress",
+    inAmount: "2",
+    outAmount: "317.42",
+    xml_from: "ETH",
+    xml_to: "WMZ",
+    timestamp: "1571328406072",
+    toValues: [
+      { key: "5d8e6002b80b7b4cd75a6401", name: "Wallet", value: "Z123456789012" },
+      { key: "5d8e6002b80b7b4cd75a6402", name: "Имя & фамилия", value: "Иван = Петров" },
+    ],
+    ...overrides,
+  };
+}
+
+describe("IPN delivery", () => {
+  it("POSTs a form-urlencoded body with every documented field and a hash that verifies", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setup({ userAgent: "exchanger-sandbox/9.9.9" });
+    const before = clock.now();
+
+    const first = dispatcher.dispatch({ orderUID: 1409, url: sink.url, secret: SECRET, fields: ipnFields() });
+    expect(first).toMatchObject({ id: "d1", outcome: "pending", fault: "deliver", response: null, resendOf: null });
+    await dispatcher.idle();
+
+    expect(sink.received).toHaveLength(1);
+    const [request] = sink.received;
+    expect(request?.method).toBe("POST");
+    expect(request?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(request?.headers["content-length"]).toBe(String(Buffer.byteLength(request?.body ?? "")));
+    expect(request?.headers["user-agent"]).toBe("exchanger-sandbox/9.9.9");
+    expect(request?.body).toContain("toValues%5B1%5D%5Bname%5D=");
+
+    const { fields, hash } = decodeIpnBody(request?.body ?? "");
+    expect(fields).toEqual(ipnFields());
+    expect(verifyIpnHash(fields, SECRET, hash ?? "")).toBe(true);
+    expect(verifyIpnHash(fields, "anotherSecret", hash ?? "")).toBe(false);
+
+    const record = store.getDelivery(first.id);
+    expect(record).toMatchObject({
+      orderUID: 1409,
+      status: "inProgress",
+      url: sink.url,
+      body: request?.body,
+      hash,
+      hashField: "hash",
+      outcome: "accepted",
+      response: { status: 200, bodyExcerpt: "OK" },
+      error: null,
+    });
+    expect(record?.hashedString).not.toContain(SECRET);
+    expect(record?.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(record?.sentAt).toBeGreaterThanOrEqual(before);
+    expect(record?.sentAt).toBeLessThanOrEqual(clock.now());
+  });
+
+  it("sends the checksum under the configured field name", async () => {
+    const sink = await startSink();
+    const { dispatcher } = setup({ hashField: "signature" });
+    dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    const { fields, hash } = decodeIpnBody(sink.received[0]?.body ?? "", "signature");
+    expect(verifyIpnHash(fields, SECRET, hash ?? "")).toBe(true);
+  });
+
+  it.each<[number, string, "accepted" | "rejected"]>([
+    [200, "OK", "accepted"],
+    [204, "", "accepted"],
+    [404, "no such endpoint", "rejected"],
+    [500, "boom", "rejected"],
+  ])("records a %i answer with its body as %s", async (status, body, outcome) => {
+    const sink = await startSink((_req, res) => {
+      res.statusCode = status;
+      res.end(body);
+    });
+    const { dispatcher, store, logged } = setup();
+    const { id } = dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({ outcome, response: { status, bodyExcerpt: body }, error: null });
+    expect(logged).toEqual([expect.objectContaining({ type: "ipn", deliveryId: id, outcome, responseStatus: status })]);
+  });
+
+  it("records a redirect as rejected and does not follow it", async () => {
+    const elsewhere = await startSink();
+    const sink = await startSink((_req, res) => {
+      res.writeHead(302, { Location: elsewhere.url });
+      res.end();
+    });
+    const { dispatcher, store } = setup();
+    const { id } = dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "rejected", response: { status: 302 } });
+    expect(elsewhere.received).toHaveLength(0);
+  });
+
+  it("times out a silent merchant while another merchant's IPN is delivered meanwhile", async () => {
+    const silent = await startSink(() => {});
+    const healthy = await startSink();
+    const { dispatcher, store, logged } = setup({ timeoutMs: 300 });
+
+    const slow = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    const fast = dispatcher.dispatch({ orderUID: 2, url: healthy.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+
+    expect(store.getDelivery(slow.id)).toMatchObject({
+      outcome: "timeout",
+      response: null,
+      error: "no answer within 300 ms",
+    });
+    expect(store.getDelivery(slow.id)?.latencyMs).toBeGreaterThanOrEqual(290);
+    expect(store.getDelivery(fast.id)).toMatchObject({ outcome: "accepted" });
+    expect(store.getDelivery(fast.id)?.latencyMs).toBeLessThan(300);
+    expect(logged.map((event) => event.type === "ipn" && event.deliveryId)).toEqual([fast.id, slow.id]);
+  });
+
+  it("records a refused connection as an error instead of throwing", async () => {
+    const port = await deadPort();
+    const { dispatcher, store } = setup();
+    const { id } = dispatcher.dispatch({
+      orderUID: 1,
+      url: `http://127.0.0.1:${port}/ipn`,
+      secret: SECRET,
+      fields: ipnFields(),
+    });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({
+      outcome: "error",
+      response: null,
+      error: `connection refused (ECONNREFUSED 127.0.0.1:${port})`,
+    });
+  });
+
+  it.each([
+    ["ftp://127.0.0.1/ipn", "only http and https IPN URLs are allowed"],
+    ["file:///etc/passwd", "only http and https IPN URLs are allowed"],
+    ["javascript:alert(1)", "only http and https IPN URLs are allowed"],
+    ["not a url", "invalid URL"],
+    ["", "invalid URL"],
+  ])("records %j as an error record without sending it", async (url, error) => {
+    const { dispatcher, store, logged } = setup();
+    const record = dispatcher.dispatch({ orderUID: 1, url, secret: SECRET, fields: ipnFields() });
+    expect(record).toMatchObject({ outcome: "error", error, url });
+    expect(store.getDelivery(record.id)).toEqual(record);
+    await dispatcher.idle();
+    expect(logged).toEqual([expect.objectContaining({ deliveryId: record.id, outcome: "error", error })]);
+  });
+
+  it("records a dropped IPN and sends the merchant nothing", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, logged } = setup();
+    const dropped = dispatcher.dispatch({
+      orderUID: 1,
+      url: sink.url,
+      secret: SECRET,
+      fields: ipnFields({ newStatus: "inProgress" }),
+      fault: "drop",
+    });
+    expect(dropped).toMatchObject({ outcome: "dropped", fault: "drop", response: null, latencyMs: null });
+    expect(dropped.body).toContain("newStatus=inProgress");
+    // A delivered IPN after the dropped one proves the sink was listening and saw only the second.
+    dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
+    await dispatcher.idle();
+
+    expect(sink.received.map((request) => decodeIpnBody(request.body).fields.newStatus)).toEqual(["done"]);
+    expect(store.getDelivery(dropped.id)?.outcome).toBe("dropped");
+    expect(logged[0]).toMatchObject({ deliveryId: dropped.id, outcome: "dropped", fault: "drop" });
+  });
+
+  it("resends the exact same body as a new record", async () => {
+    const sink = await startSink();
+    const { dispatcher, store } = setup();
+    const original = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+
+    const again = dispatcher.resend(original.id);
+    expect(again).toMatchObject({ id: "d2", resendOf: original.id, fault: "deliver", outcome: "pending" });
+    await dispatcher.idle();
+
+    expect(sink.received).toHaveLength(2);
+    expect(sink.received[1]?.body).toBe(sink.received[0]?.body);
+    expect(store.getDelivery("d2")).toMatchObject({ body: original.body, hash: original.hash, outcome: "accepted" });
+    expect(dispatcher.resend("d999")).toBeUndefined();
+  });
+
+  it("cuts a 10 MB answer to the excerpt without reading it all", async () => {
+    const sink = await startSink((_req, res) => {
+      res.on("error", () => {});
+      res.end(Buffer.alloc(10 * 1024 * 1024, "a"));
+    });
+    const { dispatcher, store } = setup();
+    const { id } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    const record = store.getDelivery(id);
+    expect(record).toMatchObject({ outcome: "accepted", response: { status: 200 } });
+    expect(record?.response?.bodyExcerpt.length).toBe(IPN_BODY_EXCERPT_CHARS);
+  });
+
+  it("stops reading an answer that never ends instead of waiting for it", async () => {
+    const sink = await startSink((_req, res) => {
+      res.on("error", () => {});
+      res.write(Buffer.alloc(1024 * 1024, "b"));
+    });
+    const { dispatcher, store } = setup({ timeoutMs: 2_000 });
+    const { id } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "accepted", response: { status: 200 } });
+    expect(store.getDelivery(id)?.latencyMs).toBeLessThan(2_000);
+  });
+
+  it("reuses one keep-alive socket for two IPNs in a row to one merchant", async () => {
+    const sink = await startSink();
+    const { dispatcher, store } = setup();
+    dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
+    await dispatcher.idle();
+    expect(store.listDeliveries().map((record) => record.outcome)).toEqual(["accepted", "accepted"]);
+    expect(sink.connections).toBe(1);
+  });
+
+  it("records in-flight IPNs as shut down on close, and sends none afterwards", async () => {
+    const silent = await startSink(() => {});
+    const { dispatcher, store } = setup();
+    const inFlight = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    // Close only once the merchant holds the whole request, so the abort hits a delivery truly in flight.
+    await new Promise<void>((resolve) => silent.server.once("request", (req) => req.on("end", () => resolve())));
+    await dispatcher.close();
+
+    expect(store.getDelivery(inFlight.id)).toMatchObject({ outcome: "error", error: "sandbox shut down" });
+    const late = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    expect(late).toMatchObject({ outcome: "error", error: "sandbox shut down" });
+    expect(silent.received).toHaveLength(1);
+  });
+});
+
+describe("IPN delivery through an injected transport", () => {
+  it("times out even when the transport ignores the abort signal", async () => {
+    const transport: Transport = () => new Promise(() => {});
+    const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
+    const { id } = dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "timeout", error: "no answer within 50 ms" });
+  });
+
+  it("records a transport that throws as an error", async () => {
+    const transport: Transport = () => {
+      throw new Error("kaput");
+    };
+    const { dispatcher, store } = setup({ transport });
+    const { id } = dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "error", error: "kaput" });
+  });
+
+  it("does not write an in-flight IPN back into a store that was reset under it", async () => {
+    let answer: (value: { status: number; bodyExcerpt: string }) => void = () => {};
+    const transport: Transport = () => new Promise((resolve) => (answer = resolve));
+    const { dispatcher, store } = setup({ transport });
+    dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
+    store.reset();
+    const fresh = dispatcher.dispatch({ orderUID: 2, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields(), fault: "drop" });
+    expect(fresh.id).toBe("d1");
+    answer({ status: 200, bodyExcerpt: "OK" });
+    await dispatcher.idle();
+    expect(store.listDeliveries()).toEqual([fresh]);
+  });
+});
+
+describe("createDispatcher options", () => {
+  it.each<[string, Partial<DispatcherOptions>, RegExp]>([
+    ["a zero timeout", { timeoutMs: 0 }, /timeoutMs must be a positive integer.*got 0/],
+    ["a fractional timeout", { timeoutMs: 1.5 }, /timeoutMs/],
+    ["a timeout over ten minutes", { timeoutMs: 600_001 }, /up to 600000/],
+    ["a hash field with a dash", { hashField: "x-hash" }, /hashField: .*letters, digits or underscores/],
+    ["a hash field named like an IPN field", { hashField: "timestamp" }, /"timestamp" is already an IPN field/],
+    ["zero sockets per origin", { maxSocketsPerOrigin: 0 }, /maxSocketsPerOrigin/],
+    ["a user agent with a newline", { userAgent: "x\r\nX-Evil: 1" }, /userAgent/],
+    ["no store", { store: undefined as never }, /store must be an object/],
+  ])("rejects %s with a message naming it", (_name, options, message) => {
+    expect(() => setup(options)).toThrow(message);
+  });
+
+  it("rejects an unknown fault listing the valid ones", () => {
+    const { dispatcher } = setup({ transport: async () => ({ status: 200, bodyExcerpt: "" }) });
+    expect(() =>
+      dispatcher.dispatch({ orderUID: 1, url: "http://x.test/", secret: SECRET, fields: ipnFields(), fault: "explode" as never }),
+    ).toThrow(/unknown IPN fault "explode"; expected one of: deliver, drop/);
+  });
+});
