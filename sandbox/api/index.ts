@@ -1,0 +1,239 @@
+// The exchanger's public merchant API under /service/api/v1/: order create/get/update-status and routes.
+
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { Catalog, Route } from "../catalog/types.js";
+import type { Clock } from "../clock/index.js";
+import { ApiError, invalidParam } from "../errors.js";
+import type { Logger } from "../log/index.js";
+import { AUTH_PARAMS, CREATE_PARAMS, validateCreate } from "../orders/create.js";
+import { MoveRefused, type OrderService } from "../orders/service.js";
+import { isOrderStatus, STATUSES } from "../orders/statuses.js";
+import { paymentView, publicOrderView } from "../orders/view.js";
+import { authenticate, type ApiCredentials } from "./auth.js";
+import { failureBody, newRequestId, successBody } from "./envelope.js";
+import { readParams, type Params } from "./params.js";
+
+export const API_BASE_PATH = "/service/api/v1";
+
+export interface ApiDeps {
+  catalog: Catalog;
+  orders: OrderService;
+  clock: Clock;
+  logger: Logger;
+  credentials: readonly ApiCredentials[];
+  /** Most bytes in one request body. */
+  maxBodyBytes: number;
+  /** When true every call answers the engine's "technical work" error. */
+  isUnderMaintenance: () => boolean;
+}
+
+interface CallContext {
+  params: Params;
+  /** The API key of an authorized request, null for a public one. */
+  merchant: string | null;
+}
+
+type Verb = "GET" | "POST" | "PUT";
+
+interface MethodSpec {
+  verb: Verb;
+  /** The parameters this method reads; others are reported in the log as ignored. */
+  params: readonly string[];
+  handle(call: CallContext): unknown;
+}
+
+/** Builds the API sub-app; mount it at API_BASE_PATH. */
+export function createApi(deps: ApiDeps): Hono {
+  const { catalog, orders, clock, logger } = deps;
+  const methods: Record<string, MethodSpec> = {
+    "public/exchanger/order/create": {
+      verb: "POST",
+      params: [...CREATE_PARAMS, ...AUTH_PARAMS],
+      handle({ params, merchant }) {
+        const order = orders.create(validateCreate(params, catalog), merchant);
+        return {
+          _id: order._id,
+          uid: order.uid,
+          rid: order.rid,
+          secret: order.secret,
+          route: {
+            from: { name: order.route.from.name, symbol: order.route.from.symbol },
+            to: { name: order.route.to.name, symbol: order.route.to.symbol },
+          },
+          inAmount: order.inAmount,
+          outAmount: order.outAmount,
+        };
+      },
+    },
+    "public/exchanger/order/get": {
+      verb: "GET",
+      params: ["orderUID", "orderSecret", "type", ...AUTH_PARAMS],
+      handle({ params }) {
+        const order = findOrder(params);
+        const type = params.type ?? "order";
+        if (type !== "order" && type !== "payment") {
+          throw invalidParam("type", `expected order or payment, got ${JSON.stringify(type)}`, { err: "type" });
+        }
+        const view = publicOrderView(order);
+        return { order: type === "payment" ? { ...view, payment: paymentView(order) } : view, verifications: [] };
+      },
+    },
+    "public/exchanger/order/update-status": {
+      verb: "PUT",
+      params: ["orderUID", "orderSecret", "status", ...AUTH_PARAMS],
+      handle({ params }) {
+        const order = findOrder(params);
+        const status = params.status;
+        if (!isOrderStatus(status)) {
+          throw invalidParam("status", `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status ?? null)}`, { err: "type" });
+        }
+        try {
+          const moved = orders.move(order.uid, status, { cause: "api:update-status", rules: "merchant" });
+          return { ok: true, oldStatus: order.status, newStatus: moved.status };
+        } catch (error) {
+          if (error instanceof MoveRefused) {
+            throw new ApiError(
+              "badTransition",
+              `${error.message}. A merchant may move waitPayment → inProgress after a manual payment, and new or waitPayment → deleted`,
+              { from: error.from, to: error.to, allowed: error.allowed },
+            );
+          }
+          throw error;
+        }
+      },
+    },
+    "public/exchanger/route/get": {
+      verb: "GET",
+      params: ["fromCurrencyId", "toCurrencyId", ...AUTH_PARAMS],
+      handle({ params }) {
+        const from = optionalId(params.fromCurrencyId, "fromCurrencyId");
+        const to = optionalId(params.toCurrencyId, "toCurrencyId");
+        return catalog.routes
+          .filter((r) => (from === null || r.from._id === from) && (to === null || r.to._id === to))
+          .map(routeView);
+      },
+    },
+    "public/exchanger/route/get/one": {
+      verb: "GET",
+      params: ["id", ...AUTH_PARAMS],
+      handle({ params }) {
+        const id = optionalId(params.id, "id");
+        if (id === null) throw invalidParam("id", "required: the route's _id", { err: "required" });
+        const route = catalog.routes.find((r) => r._id === id);
+        if (!route) throw new ApiError("notFound", `No route ${id}; GET public/exchanger/route/get lists the routes`, { id });
+        return routeView(route);
+      },
+    },
+  };
+
+  const findOrder = (params: Params) => {
+    const uid = Number(params.orderUID);
+    if (params.orderUID === undefined || params.orderUID === "") {
+      throw invalidParam("orderUID", "required: the order's uid from order/create", { err: "required" });
+    }
+    if (!Number.isSafeInteger(uid) || uid < 1) {
+      throw invalidParam("orderUID", `expected a positive integer, got ${JSON.stringify(params.orderUID)}`, { err: "type" });
+    }
+    if (typeof params.orderSecret !== "string" || params.orderSecret === "") {
+      throw invalidParam("orderSecret", "required: the order's secret from order/create", { err: "required" });
+    }
+    const order = orders.find(uid, params.orderSecret);
+    if (!order) throw new ApiError("notFound", `No order with uid ${uid} and that secret`, { orderUID: uid });
+    return order;
+  };
+
+  const app = new Hono();
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) => {
+        // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
+        c.header("Connection", "close");
+        return respond(c, clock, logger, performance.now(), new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes }));
+      },
+    }),
+  );
+
+  app.all("/*", async (c) => {
+    const started = performance.now();
+    const name = c.req.path.slice(API_BASE_PATH.length + 1).replace(/\/+$/, "");
+    try {
+      if (deps.isUnderMaintenance()) throw new ApiError("maintenance", "Technical work is in progress; try again later");
+      const spec = methods[name];
+      if (!spec) {
+        throw new ApiError("unknownMethod", `No API method ${JSON.stringify(name)}; the methods are ${Object.keys(methods).join(", ")}`, { method: name });
+      }
+      if (c.req.method !== spec.verb) {
+        throw new ApiError("unknownMethod", `${name} is called with ${spec.verb}, not ${c.req.method}`, { method: name, verb: spec.verb });
+      }
+      const { params, rawBody } = await readParams(c.req.raw);
+      const merchant = authenticate(
+        { apikey: c.req.header("apikey"), hash: c.req.header("hash"), params, rawBody, now: clock.now() },
+        deps.credentials,
+      );
+      warnIgnored(logger, name, params, spec.params);
+      const data = spec.handle({ params, merchant });
+      return respond(c, clock, logger, started, data);
+    } catch (error) {
+      if (error instanceof ApiError) return respond(c, clock, logger, started, error);
+      throw error;
+    }
+  });
+  return app;
+}
+
+function respond(c: Context, clock: Clock, logger: Logger, started: number, result: unknown) {
+  const meta = { latencyMs: Math.round(performance.now() - started), requestId: newRequestId(clock.now()) };
+  const failed = result instanceof ApiError;
+  const body = failed ? failureBody(result, meta) : successBody(result, meta);
+  const uid = !failed && typeof result === "object" && result !== null && "uid" in result ? Number(result.uid) : undefined;
+  logger.log({
+    type: "api",
+    method: c.req.method,
+    path: c.req.path + (new URL(c.req.url).search || ""),
+    httpStatus: 200,
+    outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
+    latencyMs: meta.latencyMs,
+    requestId: meta.requestId,
+    ...(uid === undefined ? {} : { uid }),
+  });
+  return c.json(body, 200);
+}
+
+/** The real service ignores parameters it does not know; the sandbox does too, but says so in the log. */
+function warnIgnored(logger: Logger, method: string, params: Params, known: readonly string[]) {
+  for (const key of Object.keys(params)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => k.toLowerCase() === key.toLowerCase());
+    logger.log({ type: "info", message: `warn ${method}: ignored unknown parameter ${key}${near ? ` (did you mean ${near}?)` : ""}` });
+  }
+}
+
+function optionalId(value: unknown, param: string): string | null {
+  if (value === undefined || value === "") return null;
+  if (typeof value !== "string" || !/^[0-9a-f]{24}$/.test(value)) {
+    throw invalidParam(param, `expected a 24-hex id, got ${JSON.stringify(value)}`, { err: "type" });
+  }
+  return value;
+}
+
+/** A route as route/get shows it. */
+function routeView(route: Route) {
+  const currency = ({ _id, name, symbol, xml, decimal }: Route["from"]) => ({ _id, name, symbol, xml, decimal });
+  return {
+    _id: route._id,
+    from: currency(route.from),
+    to: currency(route.to),
+    rate: route.rate,
+    min: route.min,
+    max: route.max,
+    reserve: route.reserve,
+    manual: route.manual,
+    paymentWindowMinutes: route.paymentWindowMinutes,
+    fromFields: route.fromFields,
+    toFields: route.toFields,
+    routeFields: route.routeFields,
+  };
+}

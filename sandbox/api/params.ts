@@ -1,0 +1,231 @@
+// Reads API parameters from a query string, JSON, urlencoded or multipart body, decoding PHP-style bracket keys safely.
+
+import { ApiError } from "../errors.js";
+
+/** Keys that could reach an object's prototype: refused wherever they appear. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export interface ParamLimits {
+  /** Most fields in one request. */
+  maxFields: number;
+  /** Most bracket segments after the name: `a[0][key]` has 2. */
+  maxDepth: number;
+  /** Highest numeric index accepted: `a[99]` with 99. */
+  maxIndex: number;
+  /** Deepest nesting accepted in a JSON body. */
+  maxJsonDepth: number;
+}
+
+export const DEFAULT_PARAM_LIMITS: ParamLimits = { maxFields: 1000, maxDepth: 4, maxIndex: 99, maxJsonDepth: 16 };
+
+export type Params = Record<string, unknown>;
+
+const malformed = (message: string, object: Record<string, unknown> = {}) =>
+  new ApiError("malformedBody", message, object);
+
+const KEY_SHAPE = /^([^[\]]+)((?:\[[^[\]]*\])*)$/;
+const SEGMENT = /\[([^[\]]*)\]/g;
+
+/** Splits `fromValues[0][key]` into ["fromValues", "0", "key"]; `[]` gives "" (append). */
+export function parseBracketKey(key: string): string[] {
+  const match = KEY_SHAPE.exec(key);
+  if (!match) {
+    throw malformed(`Field name ${JSON.stringify(key)} is not of the form name or name[a][b]`, { key });
+  }
+  const segments = [match[1]!];
+  for (const m of match[2]!.matchAll(SEGMENT)) segments.push(m[1]!);
+  return segments;
+}
+
+/**
+ * Turns form entries with bracket keys into nested objects and arrays, as PHP does:
+ * `toValues[0][key]=a&toValues[0][value]=b` → `{ toValues: [{ key: "a", value: "b" }] }`.
+ * Refuses, rather than drops, what PHP-style decoders silently mangle: prototype keys, absurd indexes or depths,
+ * a name given twice, a name used both as a value and as a list.
+ */
+export function decodeBracketEntries(entries: Iterable<[string, string]>, limits: ParamLimits = DEFAULT_PARAM_LIMITS): Params {
+  const root: Params = {};
+  let count = 0;
+  for (const [key, value] of entries) {
+    if (++count > limits.maxFields) {
+      throw malformed(`Too many fields: at most ${limits.maxFields} are accepted in one request`, { limit: limits.maxFields });
+    }
+    const segments = parseBracketKey(key);
+    if (segments.length - 1 > limits.maxDepth) {
+      throw malformed(`Field ${key} is nested ${segments.length - 1} levels deep; at most ${limits.maxDepth} are accepted`, { key });
+    }
+    for (const segment of segments) {
+      if (FORBIDDEN_KEYS.has(segment)) throw malformed(`Field name ${key} uses the forbidden key ${segment}`, { key });
+    }
+    insert(root, segments, value, key, limits);
+  }
+  return compactArrays(root) as Params;
+}
+
+type Container = Record<string, unknown> | SparseList;
+
+/** An array under construction: PHP-style indexes may arrive in any order and with gaps. */
+class SparseList {
+  readonly items = new Map<number, unknown>();
+  next = 0;
+}
+
+function insert(root: Params, segments: string[], value: string, key: string, limits: ParamLimits): void {
+  let container: Container = root;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const last = i === segments.length - 1;
+    const slot = resolveSlot(container, segment, key, limits);
+    const existing = get(container, slot);
+    if (last) {
+      if (existing !== undefined) {
+        throw malformed(
+          existing instanceof SparseList || isPlainObject(existing)
+            ? `Field ${key} is given both as a value and as a list`
+            : `Field ${key} is given twice`,
+          { key },
+        );
+      }
+      set(container, slot, value);
+      return;
+    }
+    const nextIsIndex = /^\d*$/.test(segments[i + 1]!);
+    if (existing === undefined) {
+      const created: Container = nextIsIndex ? new SparseList() : {};
+      set(container, slot, created);
+      container = created;
+    } else if (existing instanceof SparseList || isPlainObject(existing)) {
+      if (existing instanceof SparseList && !nextIsIndex) {
+        throw malformed(`Field ${key} mixes list indexes and names at the same level`, { key });
+      }
+      if (!(existing instanceof SparseList) && nextIsIndex && segments[i + 1] === "") {
+        throw malformed(`Field ${key} mixes list indexes and names at the same level`, { key });
+      }
+      container = existing as Container;
+    } else {
+      throw malformed(`Field ${key} is given both as a value and as a list`, { key });
+    }
+  }
+}
+
+function resolveSlot(container: Container, segment: string, key: string, limits: ParamLimits): string | number {
+  if (!(container instanceof SparseList)) return segment;
+  if (segment === "") return container.next;
+  if (!/^\d+$/.test(segment)) {
+    throw malformed(`Field ${key} mixes list indexes and names at the same level`, { key });
+  }
+  const index = Number(segment);
+  if (index > limits.maxIndex) {
+    throw malformed(`Field ${key} has index ${segment}; indexes go from 0 to ${limits.maxIndex}`, { key });
+  }
+  return index;
+}
+
+function get(container: Container, slot: string | number): unknown {
+  if (container instanceof SparseList) return container.items.get(slot as number);
+  return Object.hasOwn(container, slot) ? container[slot as string] : undefined;
+}
+
+function set(container: Container, slot: string | number, value: unknown): void {
+  if (container instanceof SparseList) {
+    const index = slot as number;
+    container.items.set(index, value);
+    container.next = Math.max(container.next, index + 1);
+  } else {
+    container[slot as string] = value;
+  }
+}
+
+/** Gaps in indexes are closed up in index order, as the order of the pairs is all that indexes carry. */
+function compactArrays(value: unknown): unknown {
+  if (value instanceof SparseList) {
+    return [...value.items.entries()].sort(([a], [b]) => a - b).map(([, item]) => compactArrays(item));
+  }
+  if (isPlainObject(value)) {
+    const out: Params = {};
+    for (const [k, v] of Object.entries(value)) out[k] = compactArrays(v);
+    return out;
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof SparseList);
+}
+
+/** Parses a JSON body that must be an object; refuses prototype keys and absurd nesting. */
+export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARAM_LIMITS): Params {
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof ForbiddenKey) throw malformed(`The JSON body uses the forbidden key ${error.key}`, { key: error.key });
+    const reason = error instanceof Error ? error.message : String(error);
+    throw malformed(`The body is not valid JSON (${reason}); send a JSON object such as {"routeId": "…"}`);
+  }
+  if (!isPlainObject(parsed)) {
+    throw malformed(`The JSON body must be an object of parameters, got ${Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed}`);
+  }
+  if (jsonDepth(parsed, 0, limits.maxJsonDepth) > limits.maxJsonDepth) {
+    throw malformed(`The JSON body is nested more than ${limits.maxJsonDepth} levels deep`);
+  }
+  return parsed;
+}
+
+class ForbiddenKey extends Error {
+  constructor(readonly key: string) {
+    super(key);
+  }
+}
+
+function jsonDepth(value: unknown, depth: number, cap: number): number {
+  if (depth > cap || typeof value !== "object" || value === null) return depth;
+  let deepest = depth;
+  for (const child of Object.values(value)) {
+    deepest = Math.max(deepest, jsonDepth(child, depth + 1, cap));
+    if (deepest > cap) break;
+  }
+  return deepest;
+}
+
+const SUPPORTED_TYPES = "application/json, application/x-www-form-urlencoded or multipart/form-data";
+
+/** Reads a request's parameters: the query string for GET, the body (by its Content-Type) for POST and PUT. */
+export async function readParams(request: Request, limits: ParamLimits = DEFAULT_PARAM_LIMITS): Promise<{ params: Params; rawBody: string | null }> {
+  if (request.method === "GET" || request.method === "HEAD") {
+    return { params: decodeBracketEntries(new URL(request.url).searchParams.entries(), limits), rawBody: null };
+  }
+  const contentType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (contentType === "multipart/form-data") {
+    let form: FormData;
+    try {
+      form = await request.formData();
+    } catch (error) {
+      throw malformed(`The multipart body could not be read (${error instanceof Error ? error.message : String(error)})`);
+    }
+    const entries: [string, string][] = [];
+    for (const [key, value] of form.entries()) {
+      if (typeof value !== "string") throw malformed(`Field ${key} is a file; the API takes only text fields`, { key });
+      entries.push([key, value]);
+    }
+    return { params: decodeBracketEntries(entries, limits), rawBody: null };
+  }
+  const text = await request.text();
+  switch (contentType) {
+    case "application/json":
+      return { params: parseJsonParams(text, limits), rawBody: text };
+    case "application/x-www-form-urlencoded":
+      return { params: decodeBracketEntries(new URLSearchParams(text).entries(), limits), rawBody: text };
+    case "":
+      if (text.trim() === "") return { params: {}, rawBody: text };
+      // The engine's own client always sends JSON; a body without a type is most likely JSON too.
+      if (/^\s*[{[]/.test(text)) return { params: parseJsonParams(text, limits), rawBody: text };
+      throw malformed(`The body has no Content-Type; send ${SUPPORTED_TYPES}`);
+    default:
+      throw malformed(`Content-Type ${contentType} is not supported; send ${SUPPORTED_TYPES}`, { contentType });
+  }
+}

@@ -1,0 +1,268 @@
+// The sandbox's own control API under /_sandbox/: inspect and move orders, deliveries, the clock; real HTTP statuses.
+
+import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import type { Clock } from "../clock/index.js";
+import { ControlError } from "../errors.js";
+import { FAULTS, type DeliveryRecord, type Dispatcher, type IpnFields } from "../ipn/index.js";
+import { maskSecret } from "../log/index.js";
+import { MoveRefused, type OrderService } from "../orders/service.js";
+import { STATUSES } from "../orders/statuses.js";
+import { publicOrderView } from "../orders/view.js";
+import type { Order } from "../orders/types.js";
+import type { Store } from "../store/index.js";
+
+export const CONTROL_BASE_PATH = "/_sandbox";
+
+export interface ControlDeps {
+  version: string;
+  store: Store;
+  orders: OrderService;
+  dispatcher: Dispatcher;
+  clock: Clock;
+  maintenance: { get(): boolean; set(on: boolean): void };
+}
+
+const statusSchema = z.enum(STATUSES);
+const faultSchema = z.enum(FAULTS);
+
+const moveBody = z.strictObject({
+  status: statusSchema,
+  fault: faultSchema.optional(),
+  force: z.boolean().optional(),
+});
+const payBody = z.strictObject({ fault: faultSchema.optional() });
+const testIpnBody = z.strictObject({
+  ipnUrl: z.url({ protocol: /^https?$/, error: "expected an absolute http or https URL" }),
+  ipnSecret: z.string().min(1).max(256),
+  status: statusSchema,
+  fault: faultSchema.optional(),
+  orderUID: z.number().int().positive().optional(),
+});
+const advanceBody = z.strictObject({ ms: z.number().int().min(0).max(10 * 365 * 24 * 3600_000) });
+const maintenanceBody = z.strictObject({ on: z.boolean() });
+
+/** The docs' example order, used for a test IPN that names no order. */
+const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
+  orderUID: "1409",
+  orderId: "5d8e6002b80b7b4cd75a6424",
+  inAmount: "2",
+  outAmount: "317.42",
+  xml_from: "ETH",
+  xml_to: "WMZ",
+  toValues: [{ key: "5d8e6002b80b7b4cd75a6425", name: "WMZ purse", value: "Z123456789012" }],
+};
+
+/** Builds the control sub-app; mount it at CONTROL_BASE_PATH. */
+export function createControlApi(deps: ControlDeps): Hono {
+  const { store, orders, dispatcher, clock } = deps;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof ControlError) return c.json({ error: { type: error.type, message: error.message } }, error.status);
+    throw error;
+  });
+
+  app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
+
+  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => orderView(o, null)) }));
+
+  app.get("/orders/:uid", (c) => {
+    const order = requireOrder(c.req.param("uid"));
+    return c.json(orderView(order, store.listDeliveries({ orderUID: order.uid })));
+  });
+
+  app.post("/orders/:uid/status", async (c) => {
+    const order = requireOrder(c.req.param("uid"));
+    const body = await readBody(c, moveBody);
+    const moved = moveOrRefuse(() =>
+      orders.move(order.uid, body.status, { cause: "control", force: body.force ?? false, fault: body.fault ?? "deliver" }),
+    );
+    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid })));
+  });
+
+  app.post("/orders/:uid/pay", async (c) => {
+    const order = requireOrder(c.req.param("uid"));
+    const body = await readBody(c, payBody);
+    const moved = moveOrRefuse(() => orders.pay(order.uid, "control:pay", body.fault ?? "deliver"));
+    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid })));
+  });
+
+  app.get("/deliveries", (c) => {
+    const filter = c.req.query("orderUID");
+    const uid = filter === undefined ? undefined : parseUid(filter);
+    return c.json({ deliveries: store.listDeliveries(uid === undefined ? {} : { orderUID: uid }) });
+  });
+
+  app.get("/deliveries/:id", (c) => c.json(requireDelivery(c.req.param("id"))));
+
+  app.post("/deliveries/:id/resend", (c) => {
+    const original = requireDelivery(c.req.param("id"));
+    const record = dispatcher.resend(original.id);
+    if (!record) throw new ControlError(404, "not_found", `No delivery ${original.id}`);
+    return c.json(record, 201);
+  });
+
+  app.post("/ipn", async (c) => {
+    const body = await readBody(c, testIpnBody);
+    const order = body.orderUID === undefined ? undefined : requireOrder(String(body.orderUID));
+    const timestamp = String(clock.now());
+    const fields: IpnFields = order
+      ? {
+          orderUID: String(order.uid),
+          orderId: order._id,
+          newStatus: body.status,
+          inAmount: order.inAmount,
+          outAmount: order.outAmount,
+          xml_from: order.route.from.xml,
+          xml_to: order.route.to.xml,
+          timestamp,
+          toValues: order.toValues.map((v) => ({ key: v.field, name: v.name, value: v.value })),
+        }
+      : { ...SAMPLE_IPN, newStatus: body.status, timestamp };
+    const record = dispatcher.dispatch({
+      orderUID: null,
+      url: body.ipnUrl,
+      secret: body.ipnSecret,
+      fields,
+      fault: body.fault ?? "deliver",
+    });
+    return c.json(record, 201);
+  });
+
+  app.get("/clock", (c) => c.json(clockView(clock)));
+
+  app.post("/clock/advance", async (c) => {
+    const body = await readBody(c, advanceBody);
+    clock.advance(body.ms);
+    return c.json(clockView(clock));
+  });
+
+  app.post("/reset", (c) => {
+    store.reset();
+    return c.json({ ok: true });
+  });
+
+  app.get("/maintenance", (c) => c.json({ on: deps.maintenance.get() }));
+
+  app.post("/maintenance", async (c) => {
+    const body = await readBody(c, maintenanceBody);
+    deps.maintenance.set(body.on);
+    return c.json({ on: deps.maintenance.get() });
+  });
+
+  app.get("/events", (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: string[] = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = store.subscribe((change) => {
+        const data =
+          change.kind === "order"
+            ? { kind: "order", order: orderView(change.order, null) }
+            : change.kind === "delivery"
+              ? { kind: "delivery", delivery: change.delivery }
+              : { kind: "reset" };
+        queue.push(JSON.stringify(data));
+        wake?.();
+      });
+      stream.onAbort(unsubscribe);
+      await stream.writeSSE({ event: "hello", data: JSON.stringify({ version: deps.version }) });
+      while (!stream.aborted) {
+        const next = queue.shift();
+        if (next !== undefined) {
+          await stream.writeSSE({ event: "change", data: next });
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 15_000).unref();
+        });
+        wake = null;
+        if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: "ping", data: "{}" });
+      }
+      unsubscribe();
+    }),
+  );
+
+  // A catch-all route rather than notFound(): a mounted sub-app's notFound handler is not consulted.
+  app.all("/*", (c) =>
+    c.json({ error: { type: "not_found", message: `No control endpoint ${c.req.method} ${c.req.path}; see the README's control API section` } }, 404),
+  );
+
+  function requireOrder(raw: string): Order {
+    const uid = parseUid(raw);
+    const order = store.getOrder(uid);
+    if (!order) throw new ControlError(404, "not_found", `No order ${uid}`);
+    return order;
+  }
+
+  function requireDelivery(id: string): DeliveryRecord {
+    const record = store.getDelivery(id);
+    if (!record) throw new ControlError(404, "not_found", `No delivery ${id}`);
+    return record;
+  }
+
+  return app;
+}
+
+function parseUid(raw: string): number {
+  const uid = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(uid) || uid < 1) {
+    throw new ControlError(400, "bad_request", `An order uid is a positive integer, got ${JSON.stringify(raw)}`);
+  }
+  return uid;
+}
+
+function moveOrRefuse(move: () => Order): Order {
+  try {
+    return move();
+  } catch (error) {
+    if (error instanceof MoveRefused) {
+      throw new ControlError(409, "transition_not_allowed", `${error.message}; send "force": true to move it anyway`);
+    }
+    throw error;
+  }
+}
+
+async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
+  const text = await c.req.text();
+  let json: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ControlError(400, "bad_request", `The body is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+    throw new ControlError(400, "bad_request", `${where}${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function clockView(clock: Clock) {
+  const now = clock.now();
+  return { kind: clock.kind, now, iso: new Date(now).toISOString() };
+}
+
+/** The order as the control API shows it: everything a tester needs, the IPN secret masked, times in Unix ms. */
+function orderView(order: Order, deliveries: DeliveryRecord[] | null) {
+  return {
+    ...publicOrderView({ ...order, hideOutData: false }),
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+    secret: order.secret,
+    merchant: order.merchant === null ? null : maskSecret(order.merchant),
+    lang: order.lang,
+    hideOutData: order.hideOutData,
+    ipnUrl: order.ipnUrl,
+    ipnSecret: order.ipnSecret === null ? null : maskSecret(order.ipnSecret),
+    depositAddress: order.depositAddress,
+    history: order.history,
+    ...(deliveries === null ? {} : { deliveries }),
+  };
+}

@@ -1,0 +1,161 @@
+// createSandbox(): wires catalogue, store, clock, dispatcher, API and control API into one app that can listen.
+
+import { createAdaptorServer } from "@hono/node-server";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Hono } from "hono";
+import { API_BASE_PATH, createApi } from "./api/index.js";
+import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
+import { createDefaultCatalog, type Catalog } from "./catalog/index.js";
+import { createClock, type Clock } from "./clock/index.js";
+import { CONTROL_BASE_PATH, createControlApi } from "./control/index.js";
+import { renderDashboard } from "./control/dashboard.js";
+import { createDispatcher, type Dispatcher } from "./ipn/index.js";
+import { createLogger, type Logger, type LoggerOptions } from "./log/index.js";
+import { createIdFactory } from "./orders/ids.js";
+import { createOrderService, type OrderService } from "./orders/service.js";
+import { createMemoryStore, type Store } from "./store/index.js";
+import { VERSION } from "./version.js";
+
+export interface SandboxOptions {
+  /** Seeds the route catalogue and every id, amount and address (default 1). */
+  seed?: number;
+  /** Replaces the generated route catalogue. */
+  catalog?: Catalog;
+  /** Where `listen()` binds when not told otherwise (default 0: any free port). */
+  port?: number;
+  /** Default 127.0.0.1: loopback only. */
+  host?: string;
+  /** How long an IPN may take before it is recorded as timed out (default 10 000 ms). */
+  ipnTimeoutMs?: number;
+  /** The IPN checksum's field name (default "hash"). */
+  ipnHashField?: string;
+  /** A logger, or options for the built-in one (default: silent, as suits a merchant's own tests). */
+  logger?: Logger | LoggerOptions;
+  clock?: Clock;
+  store?: Store;
+  /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
+  credentials?: readonly ApiCredentials[];
+  /** Most bytes in one API request body (default 1 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface Sandbox {
+  /** The Hono app: `app.request(...)` exercises it without a port. */
+  readonly app: Hono;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly dispatcher: Dispatcher;
+  readonly orders: OrderService;
+  readonly catalog: Catalog;
+  readonly credentials: readonly ApiCredentials[];
+  readonly seed: number;
+  readonly version: string;
+  /** Starts serving; resolves with the base URL, e.g. http://127.0.0.1:54321. */
+  listen(port?: number, host?: string): Promise<{ url: string; port: number; host: string }>;
+  /** The base URL once listening, else null. */
+  readonly url: string | null;
+  /** Stops serving and aborts in-flight IPNs. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SEED = 1;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export function createSandbox(options: SandboxOptions = {}): Sandbox {
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
+    throw new RangeError(`maxBodyBytes must be an integer of at least 1024, got ${maxBodyBytes}`);
+  }
+  const credentials = options.credentials ?? [TEST_CREDENTIALS];
+  for (const c of credentials) {
+    if (!c.apiKey || !c.apiSecret) throw new Error("every credential needs a non-empty apiKey and apiSecret");
+  }
+  const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
+  const catalog = options.catalog ?? createDefaultCatalog(seed);
+  const clock = options.clock ?? createClock("real");
+  const store = options.store ?? createMemoryStore();
+  const dispatcher = createDispatcher({
+    store,
+    clock,
+    logger,
+    ...(options.ipnTimeoutMs === undefined ? {} : { timeoutMs: options.ipnTimeoutMs }),
+    ...(options.ipnHashField === undefined ? {} : { hashField: options.ipnHashField }),
+    userAgent: `exchanger-sandbox/${VERSION}`,
+  });
+  const orders = createOrderService({ store, clock, ids: createIdFactory(seed), dispatcher });
+  let maintenance = false;
+
+  const app = new Hono();
+  app.route(
+    API_BASE_PATH,
+    createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, isUnderMaintenance: () => maintenance }),
+  );
+  app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
+  app.get(`${CONTROL_BASE_PATH}/`, (c) => c.html(renderDashboard({ version: VERSION, orders: store.listOrders(), deliveries: store.listDeliveries() })));
+  app.route(
+    CONTROL_BASE_PATH,
+    createControlApi({
+      version: VERSION,
+      store,
+      orders,
+      dispatcher,
+      clock,
+      maintenance: { get: () => maintenance, set: (on) => void (maintenance = on) },
+    }),
+  );
+  app.notFound((c) => c.text(`Not found: ${c.req.path}. The API lives under ${API_BASE_PATH}/ and the control API under ${CONTROL_BASE_PATH}/.`, 404));
+  app.onError((error, c) => {
+    logger.log({ type: "info", message: `error ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+    return c.json({ error: { type: "internal", message: "The sandbox hit an unexpected error; this is a bug in the sandbox, please report it" } }, 500);
+  });
+
+  let server: Server | null = null;
+  let url: string | null = null;
+
+  return {
+    app,
+    store,
+    clock,
+    dispatcher,
+    orders,
+    catalog,
+    credentials,
+    seed,
+    version: VERSION,
+    get url() {
+      return url;
+    },
+    async listen(port = options.port ?? 0, host = options.host ?? "127.0.0.1") {
+      if (server) throw new Error(`the sandbox is already listening on ${url}`);
+      const created = createAdaptorServer({ fetch: app.fetch }) as Server;
+      await new Promise<void>((resolve, reject) => {
+        created.once("error", reject);
+        created.listen(port, host, () => {
+          created.off("error", reject);
+          resolve();
+        });
+      });
+      server = created;
+      const address = created.address() as AddressInfo;
+      const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      url = `http://${shownHost}:${address.port}`;
+      return { url, port: address.port, host: address.address };
+    },
+    async close() {
+      await dispatcher.close();
+      const current = server;
+      server = null;
+      url = null;
+      if (!current) return;
+      current.closeAllConnections();
+      await new Promise<void>((resolve) => current.close(() => resolve()));
+    },
+  };
+}
+
+function isLogger(value: unknown): value is Logger {
+  return typeof value === "object" && value !== null && typeof (value as Logger).log === "function";
+}

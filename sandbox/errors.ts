@@ -1,0 +1,73 @@
+// The API's error codes and the two error classes: ApiError (the engine's envelope) and ControlError (HTTP status).
+
+/**
+ * Every errorCode the public API answers with. The first two are the engine's own; the rest are the sandbox's,
+ * chosen in the engine's 16-digit style. README's error table is checked against this list.
+ */
+export const ERROR_CODES = {
+  /** (engine) A parameter is missing or invalid; `object` names it. */
+  validation: 6231546409213868,
+  /** (engine) "Technical work": the service is under maintenance. */
+  maintenance: 5555555555555555,
+  /** (sandbox) No order with that uid and secret, or no route with that id. */
+  notFound: 4040000000000001,
+  /** (sandbox) The order cannot move from its status to the one asked for. */
+  badTransition: 4090000000000001,
+  /** (sandbox) The body could not be read: bad JSON, unsupported content type, forbidden or absurd keys. */
+  malformedBody: 4000000000000001,
+  /** (sandbox) The body is larger than the limit. */
+  bodyTooLarge: 4130000000000001,
+  /** (sandbox) The `apikey`/`hash` authorization failed. */
+  unauthorized: 4010000000000001,
+  /** (sandbox) No such API method. */
+  unknownMethod: 4040000000000002,
+} as const;
+
+export type ErrorCodeName = keyof typeof ERROR_CODES;
+
+/** One line per code for the docs: name, code, when it happens. */
+export const ERROR_CODE_DOCS: Record<ErrorCodeName, string> = {
+  validation: "a parameter is missing or invalid; `error.object` names it (engine)",
+  maintenance: "technical work: the service is under maintenance (engine; the sandbox never sends it unless asked)",
+  notFound: "no order with that uid and secret, or no route with that id (sandbox)",
+  badTransition: "the order cannot move from its current status to the one asked for (sandbox)",
+  malformedBody: "the body could not be read: bad JSON, unsupported Content-Type, forbidden or absurd keys (sandbox)",
+  bodyTooLarge: "the body is larger than the limit (sandbox)",
+  unauthorized: "the apikey/hash authorization failed (sandbox)",
+  unknownMethod: "no such API method (sandbox)",
+};
+
+/** An error the public API answers in the engine's envelope (always HTTP 200, `success: false`). */
+export class ApiError extends Error {
+  readonly code: ErrorCodeName;
+  readonly object: Record<string, unknown> | null;
+
+  constructor(code: ErrorCodeName, message: string, object: Record<string, unknown> | null = null) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.object = object;
+  }
+
+  get errorCode(): number {
+    return ERROR_CODES[this.code];
+  }
+}
+
+/** A parameter-validation error with the engine's message shape: "Param X isn't valid: detail". */
+export function invalidParam(param: string, detail: string, object: Record<string, unknown> = {}): ApiError {
+  return new ApiError("validation", `Param ${param} isn't valid: ${detail}`, { param, ...object });
+}
+
+/** An error of the sandbox's control API, answered with a real HTTP status. */
+export class ControlError extends Error {
+  readonly status: 400 | 401 | 404 | 409 | 413;
+  readonly type: string;
+
+  constructor(status: 400 | 401 | 404 | 409 | 413, type: string, message: string) {
+    super(message);
+    this.name = "ControlError";
+    this.status = status;
+    this.type = type;
+  }
+}

@@ -1,0 +1,27 @@
+// Order identifiers in the engine's formats, drawn from a seeded generator so one seed gives the same ids.
+
+import { Faker, base, en } from "@faker-js/faker";
+
+export interface IdFactory {
+  /** 24-hex ObjectId. */
+  objectId(): string;
+  /** 11 upper-case letters and digits. */
+  rid(): string;
+  /** 24 letters and digits, as in the docs' `dGqwF2M2eBPaSN1G5ljMS1cb`. */
+  secret(): string;
+  /** The seeded faker itself, for values such as deposit addresses. */
+  readonly faker: Faker;
+}
+
+export function createIdFactory(seed: number): IdFactory {
+  const faker = new Faker({ locale: [en, base] });
+  faker.seed(seed);
+  return {
+    objectId: () => faker.database.mongodbObjectId(),
+    rid: () => faker.string.alphanumeric({ length: 11, casing: "upper" }),
+    secret: () => faker.string.alphanumeric({ length: 24, casing: "mixed" }),
+    faker,
+  };
+}
+
+export const OBJECT_ID = /^[0-9a-f]{24}$/;
