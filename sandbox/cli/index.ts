@@ -26,7 +26,7 @@ export class UsageError extends Error {
 
 export const DEFAULT_PORT = 7070;
 
-const MAIN_HELP = `exchanger-sandbox ${VERSION}: a local imitation of the exchanger's merchant API, with signed IPNs.
+export const MAIN_HELP = `exchanger-sandbox ${VERSION}: a local imitation of the exchanger's merchant API, with signed IPNs.
 
 Usage:
   exchanger-sandbox start [options]   start the sandbox (see: exchanger-sandbox start --help)
@@ -36,7 +36,7 @@ Usage:
 Docs: the README of the exchanger-sandbox package.
 `;
 
-const START_HELP = `Usage: exchanger-sandbox start [options]
+export const START_HELP = `Usage: exchanger-sandbox start [options]
 
 Starts the sandbox: the merchant API under ${API_BASE_PATH}/, the control API and dashboard under ${CONTROL_BASE_PATH}/.
 
