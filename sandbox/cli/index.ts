@@ -6,7 +6,7 @@ import { CatalogError, loadCatalogFile, type Catalog } from "../catalog/index.js
 import { CONTROL_BASE_PATH } from "../control/index.js";
 import { createSandbox, DEFAULT_SEED } from "../create-sandbox.js";
 import { exampleCreateParams } from "../orders/create.js";
-import { MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS } from "../ipn/index.js";
+import { assertIpnHashField, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
 import { createLogger, LOG_FORMATS, type LogFormat } from "../log/index.js";
 import { VERSION } from "../version.js";
 
@@ -94,7 +94,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof CatalogError) {
-      io.stderr(`exchanger-sandbox: ${error.message}\n`);
+      // Exactly one line, even should a message (a file name, a parser complaint) span several.
+      io.stderr(`exchanger-sandbox: ${error.message.replace(/\s*[\r\n]+\s*/g, " ")}\n`);
       return 2;
     }
     throw error;
@@ -106,8 +107,8 @@ function parsed<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    // parseArgs' own messages are clear, but long; keep the first sentence.
-    const message = error instanceof Error ? error.message.split(". ")[0]!.replace(/\.$/, "") : String(error);
+    // parseArgs' own messages are clear, but long and sometimes several lines; keep the first sentence.
+    const message = error instanceof Error ? error.message.split(/\.\s/)[0]!.replace(/\.$/, "") : String(error);
     throw new UsageError(`${message} (see --help)`);
   }
 }
@@ -137,8 +138,10 @@ async function start(args: readonly string[], io: CliIo): Promise<number> {
   const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const hashField = nonEmpty(values["ipn-hash-field"], "ipn-hash-field") ?? "hash";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(hashField)) {
-    throw new UsageError(`--ipn-hash-field takes a form field name of letters, digits and _, got ${JSON.stringify(hashField)}`);
+  try {
+    assertIpnHashField(hashField);
+  } catch (error) {
+    throw new UsageError(`--ipn-hash-field: ${(error as Error).message}`);
   }
   const logFormat = values["log-format"] ?? "pretty";
   if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {

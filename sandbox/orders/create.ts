@@ -54,6 +54,17 @@ export interface ValidatedCreate {
 
 const MAX_TEXT = 2048;
 
+/** Field patterns compiled once: the catalogue is fixed for a run and order/create is a hot path. */
+const patterns = new Map<string, RegExp>();
+function compiled(source: string): RegExp {
+  let pattern = patterns.get(source);
+  if (!pattern) {
+    pattern = new RegExp(source);
+    patterns.set(source, pattern);
+  }
+  return pattern;
+}
+
 /** Validates and prices an order; throws the engine's validation ApiError for the first problem found. */
 export function validateCreate(params: Params, catalog: Catalog): ValidatedCreate {
   const route = readRoute(params.routeId, catalog);
@@ -172,7 +183,7 @@ function readValues(value: unknown, list: ValueListName, fields: RouteField[]): 
       }
       continue;
     }
-    if (given.length > MAX_TEXT || !new RegExp(field.regexp).test(given)) {
+    if (given.length > MAX_TEXT || !compiled(field.regexp).test(given)) {
       throw invalidParam(list, `${field.name}. ${field.regexp_error}`, { fieldId: field._id, nameField: field.name, err: "regexp", type: list });
     }
     out.push({ field, value: given });

@@ -1,0 +1,181 @@
+// The published shape: what `npm pack` puts in the tarball, and that `npx` runs it from an empty folder.
+
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
+const API_LINE = /API base\s+(http:\/\/\S+\/)/;
+const BANNER_TIMEOUT_MS = 180_000;
+
+/** Rejects after `ms` with a message naming what was awaited, so no wait can hang a test. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The environment of a merchant's shell: ours, minus what `npm test` adds about this project (npx would
+ * otherwise take the repo for the local project), plus what keeps npx from asking questions.
+ */
+function merchantEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|INIT_CWD$)/.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, npm_config_yes: "true", CI: "true" };
+}
+
+/** npx installs into <npm cache>/_npx/<hash>/; removes the folders it made for this tarball. */
+function removeNpxInstalls(tarball: string): void {
+  let cache: string;
+  try {
+    cache = execFileSync("npm", ["config", "get", "cache"], { cwd: REPO, encoding: "utf8", env: merchantEnv() }).trim();
+  } catch {
+    cache = join(homedir(), ".npm");
+  }
+  const npx = join(cache, "_npx");
+  if (!existsSync(npx)) return;
+  for (const name of readdirSync(npx)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(npx, name, "package.json"), "utf8")) as { _npx?: { packages?: string[] } };
+      if (manifest._npx?.packages?.includes(tarball)) rmSync(join(npx, name), { recursive: true, force: true });
+    } catch {
+      // not one of ours, or half-made by another npx: leave it
+    }
+  }
+}
+
+describe("the npm package", () => {
+  let packDir: string;
+  let emptyDir: string;
+  let tarball: string;
+  let entries: string[];
+  let child: ChildProcess | undefined;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  let apiBase: string;
+  let stderr = "";
+  const startedAt = Date.now();
+  const timings: Record<string, number> = {};
+
+  function killGroup(signal: NodeJS.Signals): void {
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      // npx runs npm, which runs a shell, which runs node: signal the whole process group.
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  beforeAll(async () => {
+    packDir = mkdtempSync(join(tmpdir(), "exchanger-sandbox-pack-"));
+    emptyDir = mkdtempSync(join(tmpdir(), "exchanger-sandbox-npx-"));
+
+    // dist/ was built once by test/global-setup.ts; rebuilding it here would race test/cli.test.ts running it.
+    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", packDir], { cwd: REPO, stdio: "pipe", env: merchantEnv() });
+    timings.pack = Date.now() - startedAt;
+    const packed = readdirSync(packDir).filter((name) => name.endsWith(".tgz"));
+    expect(packed).toHaveLength(1);
+    tarball = join(packDir, packed[0]!);
+    entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter((line) => line !== "");
+
+    // `--package <tgz> exchanger-sandbox` rather than `npx <tgz>`: npm 11's npx runs an absolute path that
+    // exists as a command instead of installing it (sh: …tgz: Permission denied).
+    child = spawn("npx", ["--yes", "--package", tarball, "exchanger-sandbox", "start", "--port", "0"], {
+      cwd: emptyDir,
+      env: merchantEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const spawned = child;
+    exited = new Promise((resolve) => spawned.once("exit", (code, signal) => resolve({ code, signal })));
+    let stdout = "";
+    spawned.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    apiBase = await within(
+      new Promise<string>((resolve, reject) => {
+        spawned.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+          stdout += chunk;
+          const match = API_LINE.exec(stdout);
+          if (match) resolve(match[1]!);
+        });
+        void exited!.then(({ code, signal }) =>
+          reject(new Error(`npx exited (${code ?? signal}) before the banner:\n${stdout}\n${stderr}`)),
+        );
+      }),
+      BANNER_TIMEOUT_MS,
+      "the banner of npx exchanger-sandbox",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nstdout so far:\n${stdout.slice(-2000)}\nstderr so far:\n${stderr.slice(-2000)}`);
+    });
+    timings.banner = Date.now() - startedAt;
+  }, 240_000);
+
+  afterAll(async () => {
+    killGroup("SIGTERM");
+    if (exited) {
+      await within(exited, 5_000, "npx to exit").catch(() => killGroup("SIGKILL"));
+    }
+    if (tarball) removeNpxInstalls(tarball);
+    for (const dir of [packDir, emptyDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    console.info(`package test: npm pack ${timings.pack ?? "-"} ms, npx banner ${timings.banner ?? "-"} ms, total ${Date.now() - startedAt} ms`);
+  }, 15_000);
+
+  it("packs the binary with a node shebang", () => {
+    expect(entries).toContain("package/dist/sandbox/cli/main.js");
+    const main = execFileSync("tar", ["-xzOf", tarball, "package/dist/sandbox/cli/main.js"], { encoding: "utf8" });
+    expect(main.split("\n")[0]).toBe("#!/usr/bin/env node");
+    const manifest = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" })) as {
+      bin: Record<string, string>;
+    };
+    expect(manifest.bin).toEqual({ "exchanger-sandbox": "dist/sandbox/cli/main.js" });
+  });
+
+  it("packs no tests and no TypeScript sources other than declarations", () => {
+    expect(entries.filter((entry) => /(^|\/)test\//.test(entry) || /\.(test|spec)\.[cm]?[jt]s$/.test(entry))).toEqual([]);
+    expect(entries.filter((entry) => /\.[cm]?tsx?$/.test(entry) && !/\.d\.[cm]?ts$/.test(entry))).toEqual([]);
+  });
+
+  it("runs with npx from an empty folder and serves /_sandbox/health", async () => {
+    const res = await fetch(new URL("/_sandbox/health", apiBase));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, version: PACKAGE_VERSION });
+  });
+
+  it("answers an API call: route/get lists at least 8 routes", async () => {
+    const res = await fetch(`${apiBase}public/exchanger/route/get/`);
+    expect(res.status).toBe(200);
+    const envelope = (await res.json()) as { success: boolean; data: unknown[] };
+    expect(envelope.success).toBe(true);
+    expect(envelope.data.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it("stops on SIGTERM", async () => {
+    killGroup("SIGTERM");
+    const { code, signal } = await within(exited!, 5_000, "npx to exit after SIGTERM");
+    // npm itself dies of the signal; the sandbox under it exits 0 (test/cli.test.ts checks that on the binary).
+    expect(code === 0 || signal === "SIGTERM", `exited with ${code ?? signal}: ${stderr}`).toBe(true);
+    // And the sandbox under npx really stopped: its port no longer answers.
+    const deadline = Date.now() + 3_000;
+    let answering = true;
+    while (answering && Date.now() < deadline) {
+      answering = await fetch(new URL("/_sandbox/health", apiBase), { signal: AbortSignal.timeout(500) }).then(
+        () => true,
+        () => false,
+      );
+      if (answering) await sleep(100);
+    }
+    expect(answering, "the sandbox still answers after SIGTERM").toBe(false);
+  });
+});
