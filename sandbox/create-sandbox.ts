@@ -32,13 +32,31 @@ export interface SandboxOptions {
   ipnHashField?: string;
   /** A logger, or options for the built-in one (default: silent, as suits a merchant's own tests). */
   logger?: Logger | LoggerOptions;
-  clock?: Clock;
+  /** A clock, or a spec: "real" (default), "fast:N", "instant" or "manual". */
+  clock?: Clock | string;
+  /** Where a virtual clock made from a spec starts (default: now). */
+  startAt?: number;
   store?: Store;
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
   /** Most bytes in one API request body (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Add-ons built on the sandbox's public parts, such as the scenario engine; their routes go under /_sandbox/. */
+  extensions?: readonly SandboxExtension[];
 }
+
+/** The parts an extension may build on. */
+export interface SandboxParts {
+  store: Store;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  orders: OrderService;
+  catalog: Catalog;
+  logger: Logger;
+}
+
+/** An add-on: it may return a Hono app whose routes are served under /_sandbox/, and a close hook. */
+export type SandboxExtension = (parts: SandboxParts) => { routes?: Hono; close?: () => void | Promise<void> } | void;
 
 export interface Sandbox {
   /** The Hono app: `app.request(...)` exercises it without a port. */
@@ -75,7 +93,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   }
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
   const catalog = options.catalog ?? createDefaultCatalog(seed);
-  const clock = options.clock ?? createClock("real");
+  const clock =
+    typeof options.clock === "object" ? options.clock : createClock(options.clock ?? "real", options.startAt === undefined ? {} : { startAt: options.startAt });
   const store = options.store ?? createMemoryStore();
   const dispatcher = createDispatcher({
     store,
@@ -87,6 +106,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   });
   const orders = createOrderService({ store, clock, ids: createIdFactory(seed), dispatcher });
   let maintenance = false;
+  const parts: SandboxParts = { store, clock, dispatcher, orders, catalog, logger };
+  const installed = (options.extensions ?? []).map((extension) => extension(parts) ?? {});
 
   const app = new Hono();
   app.route(
@@ -95,6 +116,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   );
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.get(`${CONTROL_BASE_PATH}/`, (c) => c.html(renderDashboard({ version: VERSION, orders: store.listOrders(), deliveries: store.listDeliveries() })));
+  // Extensions' routes first: the control API ends with a catch-all that answers 404.
+  for (const { routes } of installed) if (routes) app.route(CONTROL_BASE_PATH, routes);
   app.route(
     CONTROL_BASE_PATH,
     createControlApi({
@@ -145,6 +168,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       return { url, port: address.port, host: address.address };
     },
     async close() {
+      for (const { close } of installed) await close?.();
+      clock.dispose();
       await dispatcher.close();
       const current = server;
       server = null;

@@ -1,12 +1,13 @@
 // exchanger-sandbox's public API: create a sandbox in-process, and the protocol facts merchants' tests need.
 
-export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions } from "./create-sandbox.js";
+export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
 export { TEST_CREDENTIALS, requestHash, type ApiCredentials } from "./api/auth.js";
 export { ERROR_CODES, ERROR_CODE_DOCS, ApiError, ControlError } from "./errors.js";
-export { STATUSES, TRANSITIONS, MERCHANT_TRANSITIONS, isOrderStatus, isFinal, callbackOutcome, type OrderStatus } from "./orders/statuses.js";
+export { STATUSES, STATUS_DESCRIPTIONS, TRANSITIONS, MERCHANT_TRANSITIONS, isOrderStatus, isFinal, callbackOutcome, type OrderStatus } from "./orders/statuses.js";
 export type { Order, OrderValue, HistoryEntry } from "./orders/types.js";
+export { MoveRefused, UNPAID_STATUSES, type OrderService, type OrderEvent, type MoveOptions } from "./orders/service.js";
 export { exampleCreateParams, CREATE_PARAMS } from "./orders/create.js";
 export {
   createDefaultCatalog,
@@ -29,7 +30,9 @@ export {
   type Fault,
   type IpnFields,
 } from "./ipn/index.js";
-export { createClock, type Clock } from "./clock/index.js";
+export type { FaultSpec, TamperableField } from "./ipn/types.js";
+export { FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./ipn/types.js";
+export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
 export { createLogger, type Logger, type LogFormat } from "./log/index.js";
 export { createMemoryStore, type Store } from "./store/index.js";
 export { VERSION } from "./version.js";

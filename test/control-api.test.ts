@@ -2,6 +2,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeIpnBody, verifyIpnHash } from "../sandbox/index.js";
+import { FAULTS } from "../sandbox/ipn/index.js";
 import { routeByXml, startSandbox, validCreateBody, type RunningSandbox } from "./support/sandbox.js";
 import { startSink, type Sink } from "./support/sink.js";
 
@@ -61,6 +62,42 @@ describe("control API", () => {
     expect(sb.sandbox.store.getOrder(order.uid)!.status).toBe("new");
   });
 
+  it("moves an order with a fault given as an object: duplicate with 3 copies sends 3 identical bodies", async () => {
+    const order = await newOrder();
+    const before = merchant.received.length;
+    const moved = await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment", fault: { type: "duplicate", copies: 3 } });
+    expect(moved.status).toBe(200);
+    const bodies = (await merchant.waitFor(before + 3)).slice(before).map((request) => request.body);
+    await sb.sandbox.dispatcher.idle();
+    expect(bodies).toHaveLength(3);
+    expect(new Set(bodies).size).toBe(1);
+    expect(decodeIpnBody(bodies[0]!).fields).toMatchObject({ orderUID: String(order.uid), newStatus: "waitPayment" });
+    const { json } = await sb.control("GET", `/deliveries?orderUID=${order.uid}`);
+    expect(json.deliveries.map((d: any) => [d.fault, d.group, d.outcome, d.body])).toEqual([
+      ["duplicate", json.deliveries[0].id, "accepted", bodies[0]],
+      ["duplicate", json.deliveries[0].id, "accepted", bodies[0]],
+      ["duplicate", json.deliveries[0].id, "accepted", bodies[0]],
+    ]);
+  });
+
+  it.each([
+    ["an unknown fault name", "explode", 'fault: unknown IPN fault "explode"; expected one of: '],
+    ["an unknown fault type", { type: "explode" }, 'fault: unknown IPN fault "explode"; expected one of: '],
+  ])("answers 400 for %s, listing the valid faults", async (_name, fault, message) => {
+    const order = await newOrder();
+    const { status, json } = await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment", fault });
+    expect(status).toBe(400);
+    expect(json.error.message).toBe(`${message}${FAULTS.join(", ")}`);
+    expect(sb.sandbox.store.getOrder(order.uid)!.status).toBe("new");
+  });
+
+  it("answers 400 for a fault parameter out of range, saying the range", async () => {
+    const order = await newOrder();
+    const { status, json } = await sb.control("POST", `/orders/${order.uid}/pay`, { fault: { type: "duplicate", copies: 11 } });
+    expect(status).toBe(400);
+    expect(json.error.message).toBe('fault: IPN fault "duplicate": copies must be a whole number from 2 to 10; got 11');
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     const order = await newOrder();
     const res = await fetch(`${sb.url}/_sandbox/orders/${order.uid}/status`, { method: "POST", body: "{status:" });
@@ -79,7 +116,7 @@ describe("control API", () => {
     const before = merchant.received.length;
     const { status, json } = await sb.control("POST", "/ipn", { ipnUrl: merchant.url, ipnSecret: "S3", status: "done" });
     expect(status).toBe(201);
-    expect(json).toMatchObject({ orderUID: null, status: "done", url: merchant.url });
+    expect(json.deliveries).toEqual([expect.objectContaining({ orderUID: null, status: "done", url: merchant.url, fault: "deliver" })]);
     const ipn = (await merchant.waitFor(before + 1))[before]!;
     const { fields, hash } = decodeIpnBody(ipn.body);
     expect(fields).toMatchObject({ newStatus: "done", orderId: "5d8e6002b80b7b4cd75a6424", xml_from: "ETH", xml_to: "WMZ" });

@@ -4,13 +4,22 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClock } from "../sandbox/clock/index.js";
+import type { Clock, Timer } from "../sandbox/clock/index.js";
 import {
   IPN_BODY_EXCERPT_CHARS,
   createDispatcher,
   decodeIpnBody,
   verifyIpnHash,
 } from "../sandbox/ipn/index.js";
-import type { Dispatcher, DispatcherOptions, IpnFields, Transport } from "../sandbox/ipn/index.js";
+import type {
+  DeliveryRecord,
+  Dispatched,
+  Dispatcher,
+  DispatcherOptions,
+  FaultSpec,
+  IpnFields,
+  Transport,
+} from "../sandbox/ipn/index.js";
 import { createLogger } from "../sandbox/log/index.js";
 import type { LogEvent } from "../sandbox/log/index.js";
 import { createMemoryStore } from "../sandbox/store/index.js";
@@ -86,6 +95,25 @@ function setup(options: Partial<DispatcherOptions> = {}) {
   return { store, clock, logged, dispatcher };
 }
 
+/** The one record of a dispatch that makes exactly one. */
+function only(dispatched: Dispatched | undefined): DeliveryRecord {
+  expect(dispatched?.records).toHaveLength(1);
+  return dispatched!.records[0]!;
+}
+
+/** Resolves as `promise` does, or fails the test after `ms` of wall time: no wait in these tests is unbounded. */
+async function within<T>(promise: Promise<T>, ms = 3_000, what = "the IPN to settle"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function ipnFields(overrides: Partial<IpnFields> = {}): IpnFields {
   return {
     orderUID: "1409",
@@ -110,7 +138,7 @@ describe("IPN delivery", () => {
     const { dispatcher, store, clock } = setup({ userAgent: "exchanger-sandbox/9.9.9" });
     const before = clock.now();
 
-    const first = dispatcher.dispatch({ orderUID: 1409, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const first = only(dispatcher.dispatch({ orderUID: 1409, url: sink.url, secret: SECRET, fields: ipnFields() }));
     expect(first).toMatchObject({ id: "d1", outcome: "pending", fault: "deliver", response: null, resendOf: null });
     await dispatcher.idle();
 
@@ -165,7 +193,7 @@ describe("IPN delivery", () => {
       res.end(body);
     });
     const { dispatcher, store, logged } = setup();
-    const { id } = dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({ outcome, response: { status, bodyExcerpt: body }, error: null });
     expect(logged).toEqual([expect.objectContaining({ type: "ipn", deliveryId: id, outcome, responseStatus: status })]);
@@ -178,7 +206,7 @@ describe("IPN delivery", () => {
       res.end();
     });
     const { dispatcher, store } = setup();
-    const { id } = dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 7, url: sink.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({ outcome: "rejected", response: { status: 302 } });
     expect(elsewhere.received).toHaveLength(0);
@@ -189,8 +217,8 @@ describe("IPN delivery", () => {
     const healthy = await startSink();
     const { dispatcher, store, logged } = setup({ timeoutMs: 300 });
 
-    const slow = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
-    const fast = dispatcher.dispatch({ orderUID: 2, url: healthy.url, secret: SECRET, fields: ipnFields() });
+    const slow = only(dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() }));
+    const fast = only(dispatcher.dispatch({ orderUID: 2, url: healthy.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
 
     expect(store.getDelivery(slow.id)).toMatchObject({
@@ -207,12 +235,12 @@ describe("IPN delivery", () => {
   it("records a refused connection as an error instead of throwing", async () => {
     const port = await deadPort();
     const { dispatcher, store } = setup();
-    const { id } = dispatcher.dispatch({
+    const { id } = only(dispatcher.dispatch({
       orderUID: 1,
       url: `http://127.0.0.1:${port}/ipn`,
       secret: SECRET,
       fields: ipnFields(),
-    });
+    }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({
       outcome: "error",
@@ -229,7 +257,7 @@ describe("IPN delivery", () => {
     ["", "invalid URL"],
   ])("records %j as an error record without sending it", async (url, error) => {
     const { dispatcher, store, logged } = setup();
-    const record = dispatcher.dispatch({ orderUID: 1, url, secret: SECRET, fields: ipnFields() });
+    const record = only(dispatcher.dispatch({ orderUID: 1, url, secret: SECRET, fields: ipnFields() }));
     expect(record).toMatchObject({ outcome: "error", error, url });
     expect(store.getDelivery(record.id)).toEqual(record);
     await dispatcher.idle();
@@ -239,13 +267,13 @@ describe("IPN delivery", () => {
   it("records a dropped IPN and sends the merchant nothing", async () => {
     const sink = await startSink();
     const { dispatcher, store, logged } = setup();
-    const dropped = dispatcher.dispatch({
+    const dropped = only(dispatcher.dispatch({
       orderUID: 1,
       url: sink.url,
       secret: SECRET,
       fields: ipnFields({ newStatus: "inProgress" }),
       fault: "drop",
-    });
+    }));
     expect(dropped).toMatchObject({ outcome: "dropped", fault: "drop", response: null, latencyMs: null });
     expect(dropped.body).toContain("newStatus=inProgress");
     // A delivered IPN after the dropped one proves the sink was listening and saw only the second.
@@ -260,10 +288,10 @@ describe("IPN delivery", () => {
   it("resends the exact same body as a new record", async () => {
     const sink = await startSink();
     const { dispatcher, store } = setup();
-    const original = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const original = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
 
-    const again = dispatcher.resend(original.id);
+    const again = only(dispatcher.resend(original.id));
     expect(again).toMatchObject({ id: "d2", resendOf: original.id, fault: "deliver", outcome: "pending" });
     await dispatcher.idle();
 
@@ -279,7 +307,7 @@ describe("IPN delivery", () => {
       res.end(Buffer.alloc(10 * 1024 * 1024, "a"));
     });
     const { dispatcher, store } = setup();
-    const { id } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     const record = store.getDelivery(id);
     expect(record).toMatchObject({ outcome: "accepted", response: { status: 200 } });
@@ -292,7 +320,7 @@ describe("IPN delivery", () => {
       res.write(Buffer.alloc(1024 * 1024, "b"));
     });
     const { dispatcher, store } = setup({ timeoutMs: 2_000 });
-    const { id } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({ outcome: "accepted", response: { status: 200 } });
     expect(store.getDelivery(id)?.latencyMs).toBeLessThan(2_000);
@@ -312,13 +340,13 @@ describe("IPN delivery", () => {
   it("records in-flight IPNs as shut down on close, and sends none afterwards", async () => {
     const silent = await startSink(() => {});
     const { dispatcher, store } = setup();
-    const inFlight = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    const inFlight = only(dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() }));
     // Close only once the merchant holds the whole request, so the abort hits a delivery truly in flight.
     await new Promise<void>((resolve) => silent.server.once("request", (req) => req.on("end", () => resolve())));
     await dispatcher.close();
 
     expect(store.getDelivery(inFlight.id)).toMatchObject({ outcome: "error", error: "sandbox shut down" });
-    const late = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    const late = only(dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() }));
     expect(late).toMatchObject({ outcome: "error", error: "sandbox shut down" });
     expect(silent.received).toHaveLength(1);
   });
@@ -328,7 +356,7 @@ describe("IPN delivery through an injected transport", () => {
   it("times out even when the transport ignores the abort signal", async () => {
     const transport: Transport = () => new Promise(() => {});
     const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
-    const { id } = dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({ outcome: "timeout", error: "no answer within 50 ms" });
   });
@@ -338,7 +366,7 @@ describe("IPN delivery through an injected transport", () => {
       throw new Error("kaput");
     };
     const { dispatcher, store } = setup({ transport });
-    const { id } = dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
     expect(store.getDelivery(id)).toMatchObject({ outcome: "error", error: "kaput" });
   });
@@ -349,7 +377,7 @@ describe("IPN delivery through an injected transport", () => {
     const { dispatcher, store } = setup({ transport });
     dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
     store.reset();
-    const fresh = dispatcher.dispatch({ orderUID: 2, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields(), fault: "drop" });
+    const fresh = only(dispatcher.dispatch({ orderUID: 2, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields(), fault: "drop" }));
     expect(fresh.id).toBe("d1");
     answer({ status: 200, bodyExcerpt: "OK" });
     await dispatcher.idle();
@@ -376,5 +404,247 @@ describe("createDispatcher options", () => {
     expect(() =>
       dispatcher.dispatch({ orderUID: 1, url: "http://x.test/", secret: SECRET, fields: ipnFields(), fault: "explode" as never }),
     ).toThrow(/unknown IPN fault "explode"; expected one of: deliver, drop/);
+  });
+});
+
+/**
+ * A sandbox clock that moves only when the test calls `advance`: the Clock interface, small enough to trust, so
+ * timing faults can be stepped through deterministically.
+ */
+function createTestClock(startAt = 1_700_000_000_000) {
+  let now = startAt;
+  let seq = 0;
+  const timers = new Map<number, { dueAt: number; fn: () => void }>();
+  const advanceTo = (target: number) => {
+    for (;;) {
+      const due = [...timers].filter(([, t]) => t.dueAt <= target).sort(([a, x], [b, y]) => x.dueAt - y.dueAt || a - b)[0];
+      if (!due) break;
+      timers.delete(due[0]);
+      now = Math.max(now, due[1].dueAt);
+      due[1].fn();
+    }
+    now = Math.max(now, target);
+  };
+  const clock = {
+    kind: "manual" as Clock["kind"],
+    speed: 0,
+    now: () => now,
+    setTimer(ms: number, fn: () => void): Timer {
+      const id = seq++;
+      timers.set(id, { dueAt: now + Math.max(0, ms), fn });
+      return { cancel: () => void timers.delete(id) };
+    },
+    sleep: (ms: number) => new Promise<void>((resolve) => void clock.setTimer(ms, resolve)),
+    advance: (ms: number) => advanceTo(now + ms),
+    nextTimerAt: () => Math.min(...[...timers.values()].map((t) => t.dueAt)) || null,
+    dispose: () => timers.clear(),
+    /** Timers still waiting. */
+    pending: () => timers.size,
+  } satisfies Clock & { pending(): number };
+  return clock;
+}
+
+function setupOnTestClock(options: Partial<DispatcherOptions> = {}) {
+  const clock = createTestClock();
+  return { ...setup({ clock, ...options }), clock };
+}
+
+const newStatusOf = (request: Received) => decodeIpnBody(request.body).fields.newStatus;
+
+/** Whether idle() is still waiting after a short real pause. */
+async function stillBusy(dispatcher: Dispatcher): Promise<boolean> {
+  let idle = false;
+  void dispatcher.idle().then(() => (idle = true));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  return !idle;
+}
+
+describe("IPN delivery faults in time, on a test clock", () => {
+  it("delay: holds the IPN until the sandbox clock has moved ms, then sends it", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const start = clock.now();
+    const delayed = only(
+      dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "delay", ms: 5_000 } }),
+    );
+    expect(delayed).toMatchObject({ outcome: "held", fault: "delay", dueAt: start + 5_000, sentAt: null, faultDetail: "held 5000 ms" });
+    expect(await stillBusy(dispatcher)).toBe(true);
+
+    clock.advance(4_999);
+    // An IPN to another order, delivered now, proves the sink was listening and saw nothing else.
+    await within(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) }).settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
+    expect(store.getDelivery(delayed.id)?.outcome).toBe("held");
+
+    const settled = dispatcher.idle();
+    clock.advance(1);
+    await within(settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
+    expect(sink.received[1]?.body).toBe(delayed.body);
+    expect(store.getDelivery(delayed.id)).toMatchObject({ outcome: "accepted", sentAt: start + 5_000, dueAt: null });
+  });
+
+  it("dropOnce: records the lost first copy, then sends one identical copy ms later", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const start = clock.now();
+    const { records, settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "dropOnce" });
+    const [lost, copy] = records;
+    expect(records).toHaveLength(2);
+    expect(lost).toMatchObject({ id: "d1", group: "d1", outcome: "dropped", faultDetail: "first copy lost", sentAt: start });
+    expect(copy).toMatchObject({ id: "d2", group: "d1", outcome: "held", dueAt: start + 30_000, sentAt: null, body: lost?.body });
+
+    clock.advance(30_000);
+    const finals = await within(settled);
+    expect(sink.received).toHaveLength(1);
+    expect(sink.received[0]?.body).toBe(lost?.body);
+    expect(finals.map((record) => record.outcome)).toEqual(["dropped", "accepted"]);
+    expect(store.getDelivery("d2")).toMatchObject({ outcome: "accepted", sentAt: start + 30_000 });
+  });
+
+  it("duplicate: sends `copies` identical bodies, each after the previous one was answered", async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const sink = await startSink((_req, res) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      setTimeout(() => {
+        open--;
+        res.end("OK");
+      }, 10);
+    });
+    const { dispatcher, clock } = setupOnTestClock();
+    const { records, settled } = dispatcher.dispatch({
+      orderUID: 1,
+      url: sink.url,
+      secret: SECRET,
+      fields: ipnFields(),
+      fault: { type: "duplicate", copies: 3 },
+    });
+    expect(records.map((record) => [record.id, record.group, record.outcome, record.faultDetail])).toEqual([
+      ["d1", "d1", "pending", "copy 1 of 3"],
+      ["d2", "d1", "pending", "copy 2 of 3"],
+      ["d3", "d1", "pending", "copy 3 of 3"],
+    ]);
+    expect(records.map((record) => record.sentAt)).toEqual([clock.now(), null, null]);
+
+    const finals = await within(settled);
+    expect(sink.received.map((request) => request.body)).toEqual([records[0]!.body, records[0]!.body, records[0]!.body]);
+    expect(finals.map((record) => record.outcome)).toEqual(["accepted", "accepted", "accepted"]);
+    expect(mostOpen).toBe(1);
+  });
+
+  it("reorder: holds the IPN until the order's next one has been sent, then sends it right after", async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const sink = await startSink((_req, res) => {
+      mostOpen = Math.max(mostOpen, ++open);
+      setTimeout(() => {
+        open--;
+        res.end("OK");
+      }, 20);
+    });
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const first = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "inProgress" }), fault: "reorder" });
+    expect(only(first)).toMatchObject({ outcome: "held", dueAt: clock.now() + 60_000 });
+    const next = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
+
+    const [held] = await within(first.settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
+    // Sent once the next IPN was answered, not merely started.
+    expect(mostOpen).toBe(1);
+    expect(held).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining(next.records[0]!.id) });
+    expect(store.getDelivery(held!.id)?.outcome).toBe("accepted");
+    expect(clock.pending()).toBe(0);
+  });
+
+  it("reorder: sends the IPN after ms when the order has no next IPN, and another order's IPN does not release it", async () => {
+    const sink = await startSink();
+    const { dispatcher, clock } = setupOnTestClock();
+    const held = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "reorder", ms: 60_000 } });
+    clock.advance(59_999);
+    await within(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) }).settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
+
+    clock.advance(1);
+    const [final] = await within(held.settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
+    expect(final).toMatchObject({ outcome: "accepted", faultDetail: "no later IPN for the order within 60000 ms; sent then" });
+  });
+
+  it("reorder: waits for the order's very next IPN, even when a later one is sent first", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const send = (newStatus: string, fault?: FaultSpec) =>
+      dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus }), ...(fault ? { fault } : {}) });
+    const reordered = send("waitPayment", "reorder");
+    send("inProgress", { type: "delay", ms: 1_000 });
+    await within(send("done").settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
+    expect(store.getDelivery(reordered.records[0]!.id)?.outcome).toBe("held");
+
+    clock.advance(1_000);
+    await within(reordered.settled);
+    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress", "waitPayment"]);
+  });
+
+  it("reorder: only delays a test IPN, which has no order", async () => {
+    const sink = await startSink();
+    const { dispatcher, clock } = setupOnTestClock();
+    const held = only(dispatcher.dispatch({ orderUID: null, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "reorder", ms: 1_000 } }));
+    expect(held.faultDetail).toContain("test IPN");
+    clock.advance(1_000);
+    await within(dispatcher.idle());
+    expect(sink.received).toHaveLength(1);
+  });
+
+  it("close: records held IPNs as shut down and never sends them", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const { settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "delay" });
+    await within(dispatcher.close());
+    expect(await within(settled)).toEqual([expect.objectContaining({ outcome: "error", error: "sandbox shut down", dueAt: null })]);
+    expect(store.getDelivery("d1")).toMatchObject({ outcome: "error", error: "sandbox shut down" });
+    clock.advance(10_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sink.received).toHaveLength(0);
+  });
+
+  it("a store reset cancels held IPNs: they are gone and never sent", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const { settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "dropOnce" });
+    store.reset();
+    const finals = await within(settled);
+    expect(finals.map((record) => record.outcome)).toEqual(["dropped", "error"]);
+    expect(finals[1]?.error).toMatch(/reset/);
+    await within(dispatcher.idle());
+    expect(clock.pending()).toBe(0);
+    clock.advance(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sink.received).toHaveLength(0);
+    expect(store.listDeliveries()).toEqual([]);
+  });
+
+  it("body faults: sends the altered body at once and records what was altered", async () => {
+    const sink = await startSink();
+    const { dispatcher } = setupOnTestClock();
+    const tampered = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "tamperField" }));
+    const unsigned = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "missingHash" }));
+    await within(dispatcher.idle());
+    expect(sink.received.map((request) => request.body)).toEqual([tampered.body, unsigned.body]);
+    expect(tampered).toMatchObject({ fault: "tamperField", faultDetail: "outAmount changed after signing: 317.42 → 3174.2" });
+    expect(tampered.fields.outAmount).toBe("3174.2");
+    expect(unsigned).toMatchObject({ hash: null, hashedString: null, faultDetail: 'no "hash" field' });
+  });
+
+  it("resend: sends the body again at once, and settles", async () => {
+    const sink = await startSink();
+    const { dispatcher, clock } = setupOnTestClock();
+    const [copy] = (await within(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "tamperHash" }).settled));
+    const resent = dispatcher.resend(copy!.id)!;
+    expect(resent.records[0]).toMatchObject({ resendOf: copy!.id, group: resent.records[0]!.id, fault: "tamperHash", sentAt: clock.now() });
+    const [final] = await within(resent.settled);
+    expect(final?.outcome).toBe("accepted");
+    expect(sink.received.map((request) => request.body)).toEqual([copy!.body, copy!.body]);
   });
 });

@@ -2,8 +2,10 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { START_HELP } from "../sandbox/cli/index.js";
+import { RUN_HELP, START_HELP } from "../sandbox/cli/index.js";
+import { BUILTIN_SCENARIOS } from "../scenarios/index.js";
 import { createDefaultCatalog, createSandbox, ERROR_CODES, STATUSES, TRANSITIONS } from "../sandbox/index.js";
+import { FAULTS, FAULT_DESCRIPTIONS } from "../sandbox/ipn/index.js";
 
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
 
@@ -25,6 +27,12 @@ describe("README", () => {
       expect(readme).toContain(`| ${status} | ${next.join(", ")} |`);
     }
     expect(readme).toContain(`| ${STATUSES.filter((s) => TRANSITIONS[s].length === 0).join(", ")} | nothing: final |`);
+  });
+
+  it.each([...FAULTS])("lists delivery fault %s with its description in the faults table", (fault) => {
+    const row = readme.split("\n").find((line) => line.startsWith(`| \`${fault}\` |`));
+    expect(row, `no row for ${fault} in the README's delivery faults table`).toBeDefined();
+    expect(row?.split("|").at(-2)?.trim()).toBe(FAULT_DESCRIPTIONS[fault]);
   });
 
   it("shows every start flag of --help", () => {
@@ -55,5 +63,15 @@ describe("README", () => {
     expect(json.success).toBe(true);
     expect(json.data).toMatchObject({ uid: 1001, outAmount: "317.42" });
     await sandbox.close();
+  });
+
+  it.each(BUILTIN_SCENARIOS.map((s) => [s.name, s.description]))("lists the built-in scenario %s with its description", (name, description) => {
+    expect(readme).toContain(`| \`${name}\` | ${description} |`);
+  });
+
+  it("shows every run flag of --help", () => {
+    const flags = [...RUN_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(6);
+    for (const flag of flags) expect(readme).toContain(flag);
   });
 });

@@ -75,6 +75,7 @@ export function createApi(deps: ApiDeps): Hono {
         if (type !== "order" && type !== "payment") {
           throw invalidParam("type", `expected order or payment, got ${JSON.stringify(type)}`, { err: "type" });
         }
+        orders.noteRead(order, "api");
         const view = publicOrderView(order);
         return { order: type === "payment" ? { ...view, payment: paymentView(order) } : view, verifications: [] };
       },

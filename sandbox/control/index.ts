@@ -5,7 +5,7 @@ import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
-import { FAULTS, type DeliveryRecord, type Dispatcher, type IpnFields } from "../ipn/index.js";
+import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
 import { maskSecret } from "../log/index.js";
 import { MoveRefused, type OrderService } from "../orders/service.js";
 import { STATUSES } from "../orders/statuses.js";
@@ -25,7 +25,11 @@ export interface ControlDeps {
 }
 
 const statusSchema = z.enum(STATUSES);
-const faultSchema = z.enum(FAULTS);
+/** A fault name or `{type, ...params}`; a bad one gets normalizeFault's message, which lists the valid choices. */
+const faultSchema = z.custom<FaultSpec>().superRefine((value, ctx) => {
+  const result = normalizeFault(value);
+  if (!result.ok) ctx.addIssue({ code: "custom", message: result.message });
+});
 
 const moveBody = z.strictObject({
   status: statusSchema,
@@ -66,11 +70,11 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
 
-  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => orderView(o, null)) }));
+  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => orderView(o, null, orders.readCount(o.uid))) }));
 
   app.get("/orders/:uid", (c) => {
     const order = requireOrder(c.req.param("uid"));
-    return c.json(orderView(order, store.listDeliveries({ orderUID: order.uid })));
+    return c.json(orderView(order, store.listDeliveries({ orderUID: order.uid }), orders.readCount(order.uid)));
   });
 
   app.post("/orders/:uid/status", async (c) => {
@@ -79,14 +83,14 @@ export function createControlApi(deps: ControlDeps): Hono {
     const moved = moveOrRefuse(() =>
       orders.move(order.uid, body.status, { cause: "control", force: body.force ?? false, fault: body.fault ?? "deliver" }),
     );
-    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid })));
+    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
 
   app.post("/orders/:uid/pay", async (c) => {
     const order = requireOrder(c.req.param("uid"));
     const body = await readBody(c, payBody);
     const moved = moveOrRefuse(() => orders.pay(order.uid, "control:pay", body.fault ?? "deliver"));
-    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid })));
+    return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
 
   app.get("/deliveries", (c) => {
@@ -99,9 +103,9 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/deliveries/:id/resend", (c) => {
     const original = requireDelivery(c.req.param("id"));
-    const record = dispatcher.resend(original.id);
-    if (!record) throw new ControlError(404, "not_found", `No delivery ${original.id}`);
-    return c.json(record, 201);
+    const resent = dispatcher.resend(original.id);
+    if (!resent) throw new ControlError(404, "not_found", `No delivery ${original.id}`);
+    return c.json({ deliveries: resent.records }, 201);
   });
 
   app.post("/ipn", async (c) => {
@@ -121,14 +125,14 @@ export function createControlApi(deps: ControlDeps): Hono {
           toValues: order.toValues.map((v) => ({ key: v.field, name: v.name, value: v.value })),
         }
       : { ...SAMPLE_IPN, newStatus: body.status, timestamp };
-    const record = dispatcher.dispatch({
+    const { records } = dispatcher.dispatch({
       orderUID: null,
       url: body.ipnUrl,
       secret: body.ipnSecret,
       fields,
       fault: body.fault ?? "deliver",
     });
-    return c.json(record, 201);
+    return c.json({ deliveries: records }, 201);
   });
 
   app.get("/clock", (c) => c.json(clockView(clock)));
@@ -246,11 +250,11 @@ async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 
 function clockView(clock: Clock) {
   const now = clock.now();
-  return { kind: clock.kind, now, iso: new Date(now).toISOString() };
+  return { kind: clock.kind, speed: clock.speed, now, iso: new Date(now).toISOString() };
 }
 
 /** The order as the control API shows it: everything a tester needs, the IPN secret masked, times in Unix ms. */
-function orderView(order: Order, deliveries: DeliveryRecord[] | null) {
+function orderView(order: Order, deliveries: DeliveryRecord[] | null, reads = 0) {
   return {
     ...publicOrderView({ ...order, hideOutData: false }),
     createdAt: order.createdAt,
@@ -263,6 +267,8 @@ function orderView(order: Order, deliveries: DeliveryRecord[] | null) {
     ipnSecret: order.ipnSecret === null ? null : maskSecret(order.ipnSecret),
     depositAddress: order.depositAddress,
     history: order.history,
+    /** How many times the merchant has read the order through order/get (how it reconciles a lost IPN). */
+    reads,
     ...(deliveries === null ? {} : { deliveries }),
   };
 }

@@ -1,14 +1,14 @@
-// Sends IPNs to merchants once, in the background, and records every delivery (or deliberate non-delivery) in the store.
+// Sends IPNs to merchants once, in the background, bent by a delivery fault if asked, and records every delivery
+// (or deliberate non-delivery) in the store.
 
 import http from "node:http";
 import https from "node:https";
-import type { Clock } from "../clock/index.js";
+import type { Clock, Timer } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
 import type { Store } from "../store/index.js";
-import { DEFAULT_IPN_HASH_FIELD, assertIpnHashField, encodeIpnBody } from "./encode.js";
-import { signIpn } from "./sign.js";
-import { FAULTS } from "./types.js";
-import type { DeliveryOutcome, DeliveryRecord, Fault, IpnFields } from "./types.js";
+import { DEFAULT_IPN_HASH_FIELD, assertIpnHashField } from "./encode.js";
+import { applyFault, isBodyFault, normalizeFault, type NormalizedFault } from "./faults.js";
+import type { DeliveryOutcome, DeliveryRecord, FaultSpec, IpnFields } from "./types.js";
 
 export const DEFAULT_IPN_TIMEOUT_MS = 10_000;
 export const MAX_IPN_TIMEOUT_MS = 600_000;
@@ -50,8 +50,11 @@ export interface NodeTransport {
 
 export interface DispatcherOptions {
   store: Pick<Store, "addDelivery" | "updateDelivery" | "getDelivery" | "nextDeliveryId" | "subscribe">;
-  /** Gives `sentAt` (sandbox time); latency is measured on wall time. */
-  clock: Pick<Clock, "now">;
+  /**
+   * Sandbox time: gives `sentAt` and `dueAt`, and runs the timing faults' holds, so a virtual clock runs them at
+   * once. Latency and the IPN timeout are measured on wall time: the merchant's network is real.
+   */
+  clock: Pick<Clock, "now" | "setTimer">;
   logger: Logger;
   /** Whole exchange: connect, answer and body read (default 10 000, at most 600 000). */
   timeoutMs?: number;
@@ -71,27 +74,54 @@ export interface DispatchRequest {
   url: string;
   secret: string;
   fields: IpnFields;
-  /** Default "deliver". */
-  fault?: Fault;
+  /** A fault name or `{type, ...params}`, read by normalizeFault (default "deliver"). */
+  fault?: FaultSpec;
+}
+
+/** What one dispatch or resend produced. */
+export interface Dispatched {
+  /** Every record the IPN produced (two for dropOnce, `copies` for duplicate, else one), as first stored. */
+  records: DeliveryRecord[];
+  /** The records' final versions, once none is pending or held any more. Never rejects. */
+  settled: Promise<DeliveryRecord[]>;
 }
 
 export interface Dispatcher {
-  /** Records the IPN at once and sends it in the background; returns the record as first stored. Never throws on a bad URL. */
-  dispatch(request: DispatchRequest): DeliveryRecord;
-  /** Sends a recorded IPN's exact body again as a new record (a sandbox convenience); undefined for an unknown id. */
-  resend(id: string): DeliveryRecord | undefined;
-  /** Resolves once no delivery is in flight. */
+  /**
+   * Records the IPN at once and sends it in the background as its fault says. Throws for an invalid fault (the
+   * message lists the valid ones), never for a bad URL: that is recorded as an error.
+   */
+  dispatch(request: DispatchRequest): Dispatched;
+  /** Sends a recorded IPN's exact body again, at once, as a new record (a sandbox convenience); undefined for an unknown id. */
+  resend(id: string): Dispatched | undefined;
+  /** Resolves once no delivery is in flight, queued or held. */
   idle(): Promise<void>;
-  /** Aborts in-flight deliveries (recorded as errors), closes pooled sockets; later IPNs are recorded, not sent. */
+  /**
+   * Aborts in-flight deliveries and cancels held ones (both recorded as errors), closes pooled sockets; later IPNs
+   * are recorded, not sent.
+   */
   close(): Promise<void>;
 }
 
-interface InFlight {
-  controller: AbortController;
-  done: Promise<void>;
-  /** Set when the store was reset under it: its record is gone and its id may already name a new delivery. */
-  orphaned: boolean;
+/** A record waiting on the sandbox clock, or for a reorder also on its order's next IPN. */
+interface Held {
+  record: DeliveryRecord;
+  url: URL;
+  generation: number;
+  timer: Timer | undefined;
+  /** For reorder: the order and URL whose next IPN releases it. */
+  reorderKey: string | null;
+  settle(final: DeliveryRecord | PromiseLike<DeliveryRecord>): void;
 }
+
+/** How one record of a dispatch goes out. */
+type Step =
+  | { kind: "send"; detail: string | null }
+  | { kind: "drop"; detail: string }
+  /** Held on the sandbox clock for `ms`; `released` becomes its detail when the clock lets it go. */
+  | { kind: "hold"; ms: number; detail: string; released: string; reorder: boolean }
+  /** Sent once the record before it has settled, so copies arrive in order. */
+  | { kind: "afterPrevious"; detail: string };
 
 class DeliveryStopped extends Error {
   constructor(readonly why: "timeout" | "shutdown") {
@@ -100,6 +130,7 @@ class DeliveryStopped extends Error {
 }
 
 const SHUT_DOWN = "sandbox shut down";
+const RESET = "cancelled: the store was reset";
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { store, clock, logger } = options;
@@ -111,52 +142,81 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   const ownTransport = options.transport ? null : createNodeTransport({ maxSocketsPerOrigin });
   const transport = options.transport ?? ownTransport!.send;
-  const inFlight = new Map<string, InFlight>();
+  const inFlight = new Set<AbortController>();
+  const held = new Set<Held>();
+  /** Reorder records waiting for their order's next IPN, by order and URL, in dispatch order. */
+  const waitingForNext = new Map<string, Held[]>();
+  /** Each dispatch's `settled` until it resolves: what idle() waits for. */
+  const outstanding = new Set<Promise<unknown>>();
+  // Bumped by a store reset: records of an older generation are gone and their ids may already name new ones.
+  let generation = 0;
   let closed = false;
 
   const unsubscribe = store.subscribe((change) => {
     if (change.kind !== "reset") return;
-    for (const flight of inFlight.values()) flight.orphaned = true;
+    generation++;
+    for (const entry of [...held]) cancelHeld(entry, RESET, false);
   });
 
   const logDelivery = (record: DeliveryRecord) => {
-    logger.log({
-      type: "ipn",
-      deliveryId: record.id,
-      orderUID: record.orderUID,
-      status: record.status,
-      url: record.url,
-      fault: record.fault,
-      outcome: record.outcome,
-      responseStatus: record.response?.status ?? null,
-      latencyMs: record.latencyMs,
-      error: record.error,
-    });
+    try {
+      logger.log({
+        type: "ipn",
+        deliveryId: record.id,
+        orderUID: record.orderUID,
+        status: record.status,
+        url: record.url,
+        fault: record.fault,
+        outcome: record.outcome,
+        responseStatus: record.response?.status ?? null,
+        latencyMs: record.latencyMs,
+        error: record.error,
+      });
+    } catch {
+      // A broken logger must not break deliveries.
+    }
   };
 
-  /** Stores the record and, unless it is dropped or cannot be sent, starts sending it. */
-  const launch = (record: DeliveryRecord): DeliveryRecord => {
-    if (record.fault === "drop") {
-      const dropped: DeliveryRecord = { ...record, outcome: "dropped" };
-      store.addDelivery(dropped);
-      logDelivery(dropped);
-      return dropped;
+  /**
+   * Stores a later version of a record unless the store was reset since it was made. Runs from timers and network
+   * callbacks, so a throwing store listener is reported rather than thrown into whoever moved the clock.
+   */
+  const save = (record: DeliveryRecord, recordGeneration: number) => {
+    if (recordGeneration !== generation) return;
+    try {
+      store.updateDelivery(record.id, record);
+    } catch (error) {
+      try {
+        logger.log({ type: "info", message: `ipn ${record.id}: could not record the delivery: ${String(error)}` });
+      } catch {
+        // Nothing left to tell.
+      }
     }
-    const target = closed ? { error: SHUT_DOWN } : parseIpnUrl(record.url);
-    if ("error" in target) {
-      const failed: DeliveryRecord = { ...record, outcome: "error", error: target.error };
-      store.addDelivery(failed);
-      logDelivery(failed);
-      return failed;
-    }
-    store.addDelivery(record);
-    send(record, target.url);
+  };
+
+  /** Ends a record without sending it: stored (if its generation is current) and logged. */
+  const conclude = (record: DeliveryRecord, recordGeneration: number): DeliveryRecord => {
+    save(record, recordGeneration);
+    logDelivery(record);
     return record;
   };
 
-  const send = (record: DeliveryRecord, url: URL) => {
+  /** Sends a stored record now; resolves with its final version and never rejects. */
+  const start = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
+    const stop = recordGeneration !== generation ? RESET : closed ? SHUT_DOWN : null;
+    if (stop !== null) {
+      return Promise.resolve(conclude({ ...record, outcome: "error", dueAt: null, error: stop }, recordGeneration));
+    }
+    const sending: DeliveryRecord =
+      record.outcome === "pending" && record.sentAt !== null
+        ? record
+        : { ...record, outcome: "pending", dueAt: null, sentAt: clock.now() };
+    if (sending !== record) save(sending, recordGeneration);
+    return transmit(sending, url, recordGeneration);
+  };
+
+  const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
     const controller = new AbortController();
-    const flight: InFlight = { controller, done: Promise.resolve(), orphaned: false };
     const started = performance.now();
     const timer = setTimeout(() => controller.abort(new DeliveryStopped("timeout")), timeoutMs);
 
@@ -179,101 +239,282 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     // The loser of the race below must not surface as an unhandled rejection.
     stopped.catch(() => {});
     attempt.catch(() => {});
+    inFlight.add(controller);
 
-    const finish = (patch: Pick<DeliveryRecord, "outcome" | "response" | "error">) => {
-      const finished: DeliveryRecord = { ...record, ...patch, latencyMs: Math.round(performance.now() - started) };
-      if (!flight.orphaned) store.updateDelivery(record.id, finished);
-      logDelivery(finished);
-    };
+    const finish = (patch: Pick<DeliveryRecord, "outcome" | "response" | "error">): DeliveryRecord =>
+      conclude({ ...record, ...patch, latencyMs: Math.round(performance.now() - started) }, recordGeneration);
 
-    flight.done = Promise.race([attempt, stopped])
+    return Promise.race([attempt, stopped])
       .then(
         (response) =>
           finish({ outcome: outcomeOf(response.status), response: clampResponse(response), error: null }),
         (error: unknown) => {
           const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
           if (reason instanceof DeliveryStopped) {
-            finish({
+            return finish({
               outcome: reason.why === "timeout" ? "timeout" : "error",
               response: null,
               error: reason.why === "timeout" ? `no answer within ${timeoutMs} ms` : SHUT_DOWN,
             });
-          } else {
-            finish({ outcome: "error", response: null, error: describeNetworkError(reason) });
           }
+          return finish({ outcome: "error", response: null, error: describeNetworkError(reason) });
         },
       )
-      .catch((error: unknown) => {
-        // A store listener or the logger threw; the delivery itself is over, so report it and carry on.
-        try {
-          logger.log({ type: "info", message: `ipn ${record.id}: could not record the delivery: ${String(error)}` });
-        } catch {
-          // Nothing left to tell.
-        }
-      })
+      .catch((error: unknown): DeliveryRecord => ({ ...record, outcome: "error", response: null, error: String(error) }))
       .finally(() => {
         clearTimeout(timer);
-        inFlight.delete(record.id);
+        inFlight.delete(controller);
       });
-    inFlight.set(record.id, flight);
+  };
+
+  /** Holds a stored record on the sandbox clock; resolves with its final version once sent or cancelled. */
+  const hold = (
+    record: DeliveryRecord,
+    url: URL,
+    recordGeneration: number,
+    step: Extract<Step, { kind: "hold" }>,
+    reorderKey: string | null,
+  ): Promise<DeliveryRecord> =>
+    new Promise<DeliveryRecord>((settle) => {
+      const entry: Held = { record, url, generation: recordGeneration, timer: undefined, reorderKey, settle };
+      held.add(entry);
+      if (reorderKey !== null) waitingForNext.set(reorderKey, [...(waitingForNext.get(reorderKey) ?? []), entry]);
+      entry.timer = clock.setTimer(step.ms, () => void release(entry, step.released));
+    });
+
+  /** Lets a held record go: it is sent now. Resolves once it has settled; null when it was no longer held. */
+  const release = (entry: Held, detail: string): Promise<DeliveryRecord> | null => {
+    if (!unhold(entry)) return null;
+    const sent = start({ ...entry.record, faultDetail: detail }, entry.url, entry.generation);
+    entry.settle(sent);
+    return sent;
+  };
+
+  const cancelHeld = (entry: Held, error: string, write: boolean) => {
+    if (!unhold(entry)) return;
+    const final: DeliveryRecord = { ...entry.record, outcome: "error", dueAt: null, error };
+    if (write) save(final, entry.generation);
+    logDelivery(final);
+    entry.settle(final);
+  };
+
+  const unhold = (entry: Held): boolean => {
+    if (!held.delete(entry)) return false;
+    entry.timer?.cancel();
+    if (entry.reorderKey !== null) {
+      const rest = (waitingForNext.get(entry.reorderKey) ?? []).filter((other) => other !== entry);
+      if (rest.length) waitingForNext.set(entry.reorderKey, rest);
+      else waitingForNext.delete(entry.reorderKey);
+    }
+    return true;
+  };
+
+  const track = (finals: Promise<DeliveryRecord>[]): Promise<DeliveryRecord[]> => {
+    const settled = Promise.all(finals);
+    outstanding.add(settled);
+    void settled.then(() => outstanding.delete(settled));
+    return settled;
+  };
+
+  /** Stores a dispatch's records, all at once, and sets each on its way. */
+  const launch = (
+    steps: Step[],
+    make: (index: number, patch: Partial<DeliveryRecord>) => DeliveryRecord,
+    rawUrl: string,
+    reorderKey: string | null,
+  ): Dispatched => {
+    const recordGeneration = generation;
+    const now = clock.now();
+    const target = closed ? { error: SHUT_DOWN } : parseIpnUrl(rawUrl);
+    const records = steps.map((step, index): DeliveryRecord => {
+      const faultDetail = step.detail;
+      if (step.kind === "drop") return make(index, { outcome: "dropped", sentAt: now, faultDetail });
+      if ("error" in target) return make(index, { outcome: "error", error: target.error, sentAt: now, faultDetail });
+      switch (step.kind) {
+        case "send":
+          return make(index, { outcome: "pending", sentAt: now, faultDetail });
+        case "hold":
+          return make(index, { outcome: "held", dueAt: now + step.ms, faultDetail });
+        case "afterPrevious":
+          return make(index, { outcome: "pending", faultDetail });
+      }
+    });
+    for (const record of records) {
+      store.addDelivery(record);
+      if (record.outcome !== "pending") logDelivery(record);
+    }
+
+    let previous: Promise<DeliveryRecord> = Promise.resolve(records[0]!);
+    const finals = records.map((record, index) => {
+      const step = steps[index]!;
+      let final: Promise<DeliveryRecord>;
+      if ("error" in target || record.outcome === "dropped") final = Promise.resolve(record);
+      else if (step.kind === "hold") final = hold(record, target.url, recordGeneration, step, step.reorder ? reorderKey : null);
+      else if (step.kind === "afterPrevious") final = previous.then(() => start(record, target.url, recordGeneration));
+      else final = start(record, target.url, recordGeneration);
+      previous = final;
+      return final;
+    });
+    return { records, settled: track(finals) };
   };
 
   const idle = async () => {
-    while (inFlight.size > 0) await Promise.all([...inFlight.values()].map((flight) => flight.done));
+    while (outstanding.size > 0) await Promise.all([...outstanding]);
   };
 
   return {
     dispatch(request) {
-      const fault = request.fault ?? "deliver";
-      assertFault(fault);
-      const { hash, hashedString } = signIpn(request.fields, request.secret);
-      return launch({
-        id: store.nextDeliveryId(),
-        orderUID: request.orderUID,
-        status: request.fields.newStatus,
-        url: request.url,
-        body: encodeIpnBody(request.fields, hashField, hash),
-        fields: copyFields(request.fields),
-        hashField,
-        hash,
-        hashedString,
-        fault,
-        outcome: "pending",
-        sentAt: clock.now(),
-        response: null,
-        latencyMs: null,
-        error: null,
-        resendOf: null,
-      });
+      const normalized = normalizeFault(request.fault ?? "deliver");
+      if (!normalized.ok) throw new Error(normalized.message);
+      const fault = normalized.fault;
+      const wire = applyFault(request.fields, request.secret, hashField, fault);
+      const ids = Array.from({ length: recordCountOf(fault) }, () => store.nextDeliveryId());
+      const group = ids[0]!;
+      const steps = stepsFor(fault, wire.detail, group, ids.length, request.orderUID === null);
+      const reorderKey = request.orderUID === null ? null : JSON.stringify([request.orderUID, request.url]);
+      // This IPN is the next one for any reorder record of the same order still held: claim them before this
+      // dispatch's own reorder record (if any) joins the queue.
+      const claimed = reorderKey === null ? [] : (waitingForNext.get(reorderKey) ?? []);
+      if (reorderKey !== null) waitingForNext.delete(reorderKey);
+
+      const dispatched = launch(
+        steps,
+        (index, patch) => ({
+          id: ids[index]!,
+          orderUID: request.orderUID,
+          status: request.fields.newStatus,
+          url: request.url,
+          body: wire.body,
+          fields: copyFields(wire.fields),
+          hashField,
+          hash: wire.hash,
+          hashedString: wire.hashedString,
+          fault: fault.type,
+          faultDetail: wire.detail,
+          outcome: "pending",
+          dueAt: null,
+          group,
+          sentAt: null,
+          response: null,
+          latencyMs: null,
+          error: null,
+          resendOf: null,
+          ...patch,
+        }),
+        request.url,
+        reorderKey,
+      );
+
+      if (claimed.length > 0) {
+        void dispatched.settled.then(async () => {
+          for (const entry of claimed) await release(entry, `held back, then sent right after the order's next IPN ${group}`);
+        });
+      }
+      return dispatched;
     },
 
     resend(id) {
       const original = store.getDelivery(id);
       if (!original) return undefined;
-      return launch({
-        ...original,
-        id: store.nextDeliveryId(),
-        fields: copyFields(original.fields),
-        fault: "deliver",
-        outcome: "pending",
-        sentAt: clock.now(),
-        response: null,
-        latencyMs: null,
-        error: null,
-        resendOf: id,
-      });
+      const newId = store.nextDeliveryId();
+      // The body is sent exactly as before: a fault that altered it still shows; one that only timed it does not.
+      const bodyFault = isBodyFault(original.fault);
+      return launch(
+        [{ kind: "send", detail: bodyFault ? original.faultDetail : null }],
+        (_index, patch) => ({
+          ...original,
+          id: newId,
+          group: newId,
+          fields: copyFields(original.fields),
+          fault: bodyFault ? original.fault : "deliver",
+          outcome: "pending",
+          dueAt: null,
+          sentAt: null,
+          response: null,
+          latencyMs: null,
+          error: null,
+          resendOf: id,
+          ...patch,
+        }),
+        original.url,
+        null,
+      );
     },
 
     idle,
 
     async close() {
       closed = true;
-      for (const flight of inFlight.values()) flight.controller.abort(new DeliveryStopped("shutdown"));
+      for (const entry of [...held]) cancelHeld(entry, SHUT_DOWN, true);
+      for (const controller of inFlight) controller.abort(new DeliveryStopped("shutdown"));
       await idle();
       unsubscribe();
       ownTransport?.destroy();
     },
   };
+}
+
+function recordCountOf(fault: NormalizedFault): number {
+  if (fault.type === "dropOnce") return 2;
+  if (fault.type === "duplicate") return fault.copies;
+  return 1;
+}
+
+/**
+ * How each record of one IPN goes out under `fault`. `bodyDetail` is what applyFault did to the body; `first` is
+ * the first record's id.
+ */
+function stepsFor(fault: NormalizedFault, bodyDetail: string | null, first: string, count: number, testIpn: boolean): Step[] {
+  switch (fault.type) {
+    case "deliver":
+    case "tamperHash":
+    case "wrongSecret":
+    case "tamperField":
+    case "staleTimestamp":
+    case "secondsTimestamp":
+    case "missingHash":
+    case "malformedBody":
+      return [{ kind: "send", detail: bodyDetail }];
+    case "drop":
+      return [{ kind: "drop", detail: "never sent" }];
+    case "dropOnce":
+      return [
+        { kind: "drop", detail: "first copy lost" },
+        {
+          kind: "hold",
+          ms: fault.ms,
+          detail: `an identical copy of ${first}, held ${fault.ms} ms`,
+          released: `an identical copy of ${first}, sent ${fault.ms} ms after it was lost`,
+          reorder: false,
+        },
+      ];
+    case "delay":
+      return [{ kind: "hold", ms: fault.ms, detail: `held ${fault.ms} ms`, released: `held ${fault.ms} ms`, reorder: false }];
+    case "duplicate":
+      return Array.from({ length: count }, (_, index): Step =>
+        index === 0
+          ? { kind: "send", detail: `copy 1 of ${count}` }
+          : { kind: "afterPrevious", detail: `copy ${index + 1} of ${count}` },
+      );
+    case "reorder":
+      if (testIpn) {
+        const detail = `a test IPN has no order to reorder with: held ${fault.ms} ms`;
+        return [{ kind: "hold", ms: fault.ms, detail, released: detail, reorder: false }];
+      }
+      return [
+        {
+          kind: "hold",
+          ms: fault.ms,
+          detail: `held until the order's next IPN, at most ${fault.ms} ms`,
+          released: `no later IPN for the order within ${fault.ms} ms; sent then`,
+          reorder: true,
+        },
+      ];
+    default: {
+      const unreachable: never = fault;
+      throw new Error(`unknown IPN fault ${JSON.stringify((unreachable as { type: unknown }).type)}`);
+    }
+  }
 }
 
 /**
@@ -455,12 +696,6 @@ function truncate(text: string): string {
   return text.length <= 200 ? text : `${text.slice(0, 199)}…`;
 }
 
-function assertFault(fault: unknown): asserts fault is Fault {
-  if (!(FAULTS as readonly unknown[]).includes(fault)) {
-    throw new Error(`unknown IPN fault ${JSON.stringify(fault)}; expected one of: ${FAULTS.join(", ")}`);
-  }
-}
-
 function copyFields(fields: IpnFields): IpnFields {
   return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
 }
@@ -481,7 +716,7 @@ function validateOptions(
     }
   };
   needs("store", options.store, ["addDelivery", "updateDelivery", "getDelivery", "nextDeliveryId", "subscribe"]);
-  needs("clock", options.clock, ["now"]);
+  needs("clock", options.clock, ["now", "setTimer"]);
   needs("logger", options.logger, ["log"]);
 
   const { timeoutMs, hashField, maxSocketsPerOrigin, userAgent } = resolved;

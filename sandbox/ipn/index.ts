@@ -1,7 +1,21 @@
 // The IPN's public face: its data shapes, the checksum, the wire body and the dispatcher that sends it.
 
-export { FAULTS } from "./types.js";
-export type { DeliveryOutcome, DeliveryRecord, Fault, IpnFields, IpnToValue } from "./types.js";
+export { FAULTS, FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./types.js";
+export type { DeliveryOutcome, DeliveryRecord, Fault, FaultSpec, IpnFields, IpnToValue, TamperableField } from "./types.js";
+
+export {
+  BODY_FAULTS,
+  FAULT_DEFAULTS,
+  FAULT_PARAMETERS,
+  MAX_DUPLICATE_COPIES,
+  MAX_FAULT_MS,
+  MIN_DUPLICATE_COPIES,
+  applyFault,
+  isBodyFault,
+  normalizeFault,
+  tamperedValue,
+} from "./faults.js";
+export type { BodyFault, IpnWire, NormalizeFaultResult, NormalizedFault } from "./faults.js";
 
 export { IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, verifyIpnHash } from "./sign.js";
 export type { IpnHashField, IpnHashInput, IpnSignature } from "./sign.js";
@@ -28,6 +42,7 @@ export {
 } from "./dispatcher.js";
 export type {
   DispatchRequest,
+  Dispatched,
   Dispatcher,
   DispatcherOptions,
   NodeTransport,

@@ -2,7 +2,7 @@
 
 import { generateAddress } from "../catalog/index.js";
 import type { Clock } from "../clock/index.js";
-import type { Dispatcher, Fault, IpnFields } from "../ipn/index.js";
+import type { Dispatcher, FaultSpec, IpnFields } from "../ipn/index.js";
 import type { Store } from "../store/index.js";
 import { safeEqual } from "../secure.js";
 import type { ValidatedCreate, ValidatedValue } from "./create.js";
@@ -22,7 +22,8 @@ export interface MoveOptions {
   cause: string;
   rules?: MoveRules;
   force?: boolean;
-  fault?: Fault;
+  /** The delivery fault for this move's IPN: a name or `{type, ...params}` (default "deliver"). */
+  fault?: FaultSpec;
 }
 
 /** Why a move was refused; the API and the control API each turn it into their own error. */
@@ -45,6 +46,13 @@ export class MoveRefused extends Error {
   }
 }
 
+/** What happens to orders, for whoever needs to react (the scenario engine, live pages). */
+export type OrderEvent =
+  | { type: "created"; order: Order }
+  | { type: "moved"; order: Order; from: OrderStatus; cause: string }
+  /** The merchant read the order through order/get: how a merchant reconciles a lost IPN. */
+  | { type: "read"; order: Order; via: "api" };
+
 export interface OrderService {
   create(input: ValidatedCreate, merchant: string | null): Order;
   /** The order with this uid and secret; a wrong secret finds nothing, exactly as an unknown uid does. */
@@ -53,20 +61,49 @@ export interface OrderService {
   /** Moves the order and fires its IPN; throws MoveRefused when the rules forbid the move. */
   move(uid: number, to: OrderStatus, options: MoveOptions): Order;
   /** The client pays: new → waitPayment → inProgress, each step with its own IPN. */
-  pay(uid: number, cause: string, fault?: Fault): Order;
+  pay(uid: number, cause: string, fault?: FaultSpec): Order;
+  /** Records that the merchant read the order (order/get). */
+  noteRead(order: Order, via: "api"): void;
+  /** How many times the merchant has read the order through order/get. */
+  readCount(uid: number): number;
+  /** Calls `listener` for every order event; returns the unsubscribe function. */
+  subscribe(listener: (event: OrderEvent) => void): () => void;
 }
+
+/** Statuses in which an order still waits for the client's money, and so expires at `expiresAt`. */
+export const UNPAID_STATUSES: readonly OrderStatus[] = ["new", "waitPayment"];
 
 /** Order payment windows are whole minutes in the catalogue. */
 const MINUTE = 60_000;
 
 export function createOrderService(deps: OrderServiceDeps): OrderService {
   const { store, clock, ids, dispatcher } = deps;
+  const listeners = new Set<(event: OrderEvent) => void>();
+  // Kept beside the orders, not in them: a read is frequent and changes nothing about the order.
+  const reads = new Map<string, number>();
+  store.subscribe((change) => {
+    if (change.kind === "reset") reads.clear();
+  });
+  const emit = (event: OrderEvent) => {
+    for (const listener of listeners) listener(event);
+  };
+
+  /** An unpaid order expires to deleted when its payment window ends, on whatever clock runs. */
+  const armExpiry = (order: Order) => {
+    clock.setTimer(order.expiresAt - clock.now(), () => {
+      const current = store.getOrder(order.uid);
+      // After a reset the uid may name another order: only expire the one this timer was set for.
+      if (!current || current._id !== order._id || !UNPAID_STATUSES.includes(current.status)) return;
+      service.move(order.uid, "deleted", { cause: "expiry" });
+    });
+  };
 
   const toOrderValues = (values: ValidatedValue[]): OrderValue[] =>
     values.map(({ field, value }) => ({ _id: ids.objectId(), field: field._id, name: field.name, value }));
 
-  const fireIpn = (order: Order, fault: Fault) => {
+  const fireIpn = (order: Order, fault: FaultSpec) => {
     if (order.ipnUrl === null || order.ipnSecret === null) return;
+    // The delivery runs in the background; its records are in the store.
     dispatcher.dispatch({ orderUID: order.uid, url: order.ipnUrl, secret: order.ipnSecret, fields: ipnFieldsFor(order, clock.now()), fault });
   };
 
@@ -106,6 +143,8 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         history: [{ from: null, to: INITIAL_STATUS, at: now, cause: "create", forced: false }],
       };
       store.insertOrder(order);
+      armExpiry(order);
+      emit({ type: "created", order });
       return order;
     },
 
@@ -131,6 +170,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       if (!result.ok) throw new MoveRefused(uid, result.from, to, result.reason, result.allowed);
       store.saveOrder(result.order);
       fireIpn(result.order, options.fault ?? "deliver");
+      emit({ type: "moved", order: result.order, from: result.from, cause: options.cause });
       return result.order;
     },
 
@@ -139,6 +179,21 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       if (!order) throw new Error(`order ${uid} does not exist`);
       if (order.status === "new") service.move(uid, "waitPayment", { cause, fault });
       return service.move(uid, "inProgress", { cause, fault });
+    },
+
+    noteRead(order, via) {
+      reads.set(order._id, (reads.get(order._id) ?? 0) + 1);
+      emit({ type: "read", order, via });
+    },
+
+    readCount(uid) {
+      const order = store.getOrder(uid);
+      return order ? (reads.get(order._id) ?? 0) : 0;
+    },
+
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
   return service;

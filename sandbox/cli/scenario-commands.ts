@@ -1,0 +1,120 @@
+// exchanger-sandbox run and scenarios: play scripted order stories against a merchant and report what happened.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { CLOCK_KINDS_HELP } from "../clock/index.js";
+import { DEFAULT_SEED } from "../create-sandbox.js";
+import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
+import {
+  BUILTIN_SCENARIOS,
+  formatTranscriptJson,
+  formatTranscriptText,
+  resolveScenarios,
+  runScenarios,
+  type Transcript,
+} from "../../scenarios/index.js";
+import { clockFlag, hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
+
+export const RUN_HELP = `Usage: exchanger-sandbox run SCENARIO... --ipn-url URL --ipn-secret SECRET [options]
+
+Plays each scenario on an order of its own and prints what happened: every status, every IPN (sent, dropped,
+delayed, duplicated or tampered) and your server's answer. A SCENARIO is a built-in name (see: exchanger-sandbox
+scenarios) or a file: .ts/.js (default export, see defineScenario), .json, .yaml.
+
+Exit code: 0 when every expectation held, 1 when one did not, 2 on a usage error.
+
+Options:
+  --ipn-url URL         your IPN endpoint (required)
+  --ipn-secret SECRET   the ipnSecret your endpoint checks hashes with (required)
+  --sandbox URL         use a running sandbox instead of an in-process one
+  --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
+  --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default instant)
+  --ipn-timeout MS      how long your endpoint may take to answer (default ${DEFAULT_IPN_TIMEOUT_MS})
+  --ipn-hash-field NAME the IPN checksum's form field (default hash)
+  --json                print the transcripts as JSON (byte-identical for the same seed)
+  --timings             include your server's answer times (they differ from run to run)
+  -h, --help            show this help
+
+Example:
+  exchanger-sandbox run happy-path payout-error-then-done --ipn-url http://127.0.0.1:3000/ipn --ipn-secret S
+`;
+
+const RUN_OPTIONS = {
+  "ipn-url": { type: "string" },
+  "ipn-secret": { type: "string" },
+  sandbox: { type: "string" },
+  seed: { type: "string" },
+  clock: { type: "string" },
+  "ipn-timeout": { type: "string" },
+  "ipn-hash-field": { type: "string" },
+  json: { type: "boolean" },
+  timings: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} satisfies ParseArgsConfig["options"];
+
+export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parsed(() => parseArgs({ args: [...args], options: RUN_OPTIONS, allowPositionals: true, strict: true }));
+  if (values.help) {
+    io.stdout(RUN_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("run needs at least one scenario name or file (see: exchanger-sandbox scenarios)");
+  const ipnUrl = urlFlag(values["ipn-url"], "ipn-url");
+  if (ipnUrl === undefined) throw new UsageError("run needs --ipn-url: your IPN endpoint, e.g. http://127.0.0.1:3000/ipn");
+  const ipnSecret = nonEmpty(values["ipn-secret"], "ipn-secret");
+  if (ipnSecret === undefined) throw new UsageError("run needs --ipn-secret: the secret your IPN endpoint checks hashes with");
+  const sandboxUrl = urlFlag(values.sandbox, "sandbox");
+  if (sandboxUrl !== undefined && (values.clock !== undefined || values.seed !== undefined)) {
+    throw new UsageError("--clock and --seed apply to the in-process sandbox; a running one (--sandbox) keeps its own");
+  }
+  const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
+  const clock = clockFlag(values.clock, "instant");
+  const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
+  const ipnHashField = hashFieldFlag(values["ipn-hash-field"]);
+  const scenarios = await resolveScenarios(positionals);
+  const format = { timings: values.timings ?? false };
+
+  let transcripts: Transcript[];
+  try {
+    transcripts = await runScenarios({
+      scenarios,
+      ipnUrl,
+      ipnSecret,
+      seed,
+      clock,
+      ipnTimeoutMs,
+      ipnHashField,
+      ...(sandboxUrl ? { sandboxUrl } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+      // Text is printed as each scenario ends, so a long run shows progress.
+      ...(values.json ? {} : { onTranscript: (t: Transcript) => io.stdout(formatTranscriptText(t, format) + "\n") }),
+    });
+  } catch (error) {
+    // A route missing from the catalogue or an unreachable --sandbox: the command cannot run as asked.
+    throw new UsageError((error as Error).message);
+  }
+  const passed = transcripts.every((t) => t.passed);
+  if (values.json) {
+    io.stdout(formatTranscriptJson(transcripts, format));
+  } else {
+    const failed = transcripts.filter((t) => !t.passed).map((t) => t.scenario);
+    io.stdout(passed ? `${transcripts.length} passed, 0 failed\n` : `${transcripts.length - failed.length} passed, ${failed.length} failed: ${failed.join(", ")}\n`);
+  }
+  return passed ? 0 : 1;
+}
+
+export function scenariosCommand(args: readonly string[], io: CliIo): number {
+  const { values } = parsed(() =>
+    parseArgs({ args: [...args], options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true }),
+  );
+  if (values.help) {
+    io.stdout("Usage: exchanger-sandbox scenarios [--json]\n\nLists the built-in scenarios, a line each.\n");
+    return 0;
+  }
+  if (values.json) {
+    io.stdout(JSON.stringify({ scenarios: BUILTIN_SCENARIOS.map(({ name, description }) => ({ name, description })) }, null, 2) + "\n");
+    return 0;
+  }
+  const width = Math.max(...BUILTIN_SCENARIOS.map((s) => s.name.length));
+  io.stdout(BUILTIN_SCENARIOS.map((s) => `${s.name.padEnd(width)}  ${s.description}`).join("\n") + "\n");
+  return 0;
+}

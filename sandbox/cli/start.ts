@@ -1,0 +1,139 @@
+// exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { API_BASE_PATH } from "../api/index.js";
+import { loadCatalogFile, type Catalog } from "../catalog/index.js";
+import { CLOCK_KINDS_HELP } from "../clock/index.js";
+import { CONTROL_BASE_PATH } from "../control/index.js";
+import { createSandbox, DEFAULT_SEED } from "../create-sandbox.js";
+import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
+import { createLogger, LOG_FORMATS, type LogFormat } from "../log/index.js";
+import { exampleCreateParams } from "../orders/create.js";
+import { VERSION } from "../version.js";
+import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../../scenarios/index.js";
+import { clockFlag, hashFieldFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
+
+export const DEFAULT_PORT = 7070;
+
+export const START_HELP = `Usage: exchanger-sandbox start [options]
+
+Starts the sandbox: the merchant API under ${API_BASE_PATH}/, the control API and dashboard under ${CONTROL_BASE_PATH}/.
+
+Options:
+  --port N              port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
+  --host ADDR           address to bind (default 127.0.0.1, loopback only)
+  --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
+  --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
+  --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
+  --ipn-hash-field NAME the IPN checksum's form field (default hash)
+  --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
+  --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
+  --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
+  --api-secret SECRET   its secret (default sandbox-test-secret)
+  --log-format FORMAT   pretty or json (default pretty)
+  --quiet               no log lines
+  -h, --help            show this help
+
+Example:
+  exchanger-sandbox start --port 7070 --seed 42 --ipn-timeout 5000
+`;
+
+const START_OPTIONS = {
+  port: { type: "string" },
+  host: { type: "string" },
+  seed: { type: "string" },
+  catalog: { type: "string" },
+  "ipn-timeout": { type: "string" },
+  "ipn-hash-field": { type: "string" },
+  clock: { type: "string" },
+  scenario: { type: "string" },
+  "api-key": { type: "string" },
+  "api-secret": { type: "string" },
+  "log-format": { type: "string" },
+  quiet: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} satisfies ParseArgsConfig["options"];
+
+export async function start(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parsed(() => parseArgs({ args: [...args], options: START_OPTIONS, allowPositionals: false, strict: true }));
+  if (values.help) {
+    io.stdout(START_HELP);
+    return 0;
+  }
+  const port = integer(values.port, "port", 0, 65535, DEFAULT_PORT);
+  const host = nonEmpty(values.host, "host") ?? "127.0.0.1";
+  const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
+  const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
+  const hashField = hashFieldFlag(values["ipn-hash-field"]);
+  const clock = clockFlag(values.clock, "real");
+  const scenarioName = nonEmpty(values.scenario, "scenario");
+  const defaultScenario = scenarioName === undefined ? undefined : findBuiltinScenario(scenarioName);
+  if (scenarioName !== undefined && !defaultScenario) {
+    throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(scenarioName)}; the built-in ones are ${BUILTIN_SCENARIOS.map((s) => s.name).join(", ")}`);
+  }
+  const logFormat = values["log-format"] ?? "pretty";
+  if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
+    throw new UsageError(`--log-format takes one of ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(logFormat)}`);
+  }
+  const apiKey = nonEmpty(values["api-key"], "api-key") ?? "sandbox-test-key";
+  const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? "sandbox-test-secret";
+  const catalog: Catalog | undefined = values.catalog === undefined ? undefined : await loadCatalogFile(values.catalog);
+
+  const logger = createLogger({ format: logFormat as LogFormat, quiet: values.quiet ?? false, write: (line) => io.stdout(line + "\n") });
+  let sandbox;
+  try {
+    sandbox = createSandbox({
+      seed,
+      ...(catalog ? { catalog } : {}),
+      ipnTimeoutMs,
+      ipnHashField: hashField,
+      clock,
+      logger,
+      extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],
+      credentials: [{ apiKey, apiSecret }],
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  let url: string;
+  try {
+    ({ url } = await sandbox.listen(port, host));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new UsageError(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`cannot bind to ${host}: no such address on this machine`);
+    if (code === "EACCES") throw new UsageError(`not allowed to bind to port ${port}; use a port above 1023`);
+    throw error;
+  }
+
+  if (logFormat === "json") {
+    logger.log({ type: "info", message: `listening on ${url}` });
+  } else if (!values.quiet) {
+    io.stdout(banner(url, sandbox.catalog, seed, apiKey, apiSecret));
+    if (defaultScenario || clock !== "real") {
+      io.stdout(`Clock ${clock}${defaultScenario ? `; every new order plays scenario ${defaultScenario.name}` : ""}.\n\n`);
+    }
+  }
+  io.onListening?.(url);
+
+  await untilAborted(io.signal);
+  await sandbox.close();
+  return 0;
+}
+
+/** The start-up text: where things are, the test key, and a curl that creates a real order. */
+export function banner(url: string, catalog: Catalog, seed: number, apiKey: string, apiSecret: string): string {
+  const route = catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? catalog.routes[0]!;
+  const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: "http://127.0.0.1:3000/ipn", ipnSecret: "change-me" }));
+  return `exchanger-sandbox ${VERSION} (seed ${seed}, ${catalog.routes.length} routes)
+  API base   ${url}${API_BASE_PATH}/
+  Dashboard  ${url}${CONTROL_BASE_PATH}/
+  API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
+
+Create an order (${route.from.symbol} → ${route.to.symbol}); point ipnUrl at your IPN handler:
+  curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'
+Then move it, which sends the IPN:
+  curl -s -X POST ${url}${CONTROL_BASE_PATH}/orders/<uid>/status -H 'Content-Type: application/json' -d '{"status":"waitPayment"}'
+
+`;
+}

@@ -1,0 +1,347 @@
+// IPN delivery faults, pure: reading a fault spec with its defaults, and building the wire body each fault sends.
+
+import { encodeIpnBody } from "./encode.js";
+import { signIpn } from "./sign.js";
+import { FAULTS, TAMPERABLE_FIELDS } from "./types.js";
+import type { Fault, IpnFields, TamperableField } from "./types.js";
+
+/** A fault with every parameter filled in: what the dispatcher acts on. */
+export type NormalizedFault =
+  | { type: "deliver" }
+  | { type: "drop" }
+  | { type: "dropOnce"; ms: number }
+  | { type: "delay"; ms: number }
+  | { type: "duplicate"; copies: number }
+  | { type: "reorder"; ms: number }
+  | { type: "tamperHash" }
+  | { type: "wrongSecret" }
+  | { type: "tamperField"; field: TamperableField }
+  | { type: "staleTimestamp"; ms: number }
+  | { type: "secondsTimestamp" }
+  | { type: "missingHash" }
+  | { type: "malformedBody" };
+
+/** Longest hold or age a fault may ask for: 7 days. */
+export const MAX_FAULT_MS = 7 * 86_400_000;
+export const MIN_DUPLICATE_COPIES = 2;
+export const MAX_DUPLICATE_COPIES = 10;
+
+/** The defaults a bare fault name gets. */
+export const FAULT_DEFAULTS = {
+  dropOnce: { ms: 30_000 },
+  delay: { ms: 5_000 },
+  duplicate: { copies: 2 },
+  reorder: { ms: 60_000 },
+  tamperField: { field: "outAmount" },
+  staleTimestamp: { ms: 86_400_000 },
+} as const satisfies { [F in NormalizedFault["type"]]?: Omit<Extract<NormalizedFault, { type: F }>, "type"> };
+
+/** The parameters each fault takes besides `type`. */
+export const FAULT_PARAMETERS: { readonly [F in Fault]: readonly string[] } = {
+  deliver: [],
+  drop: [],
+  dropOnce: ["ms"],
+  delay: ["ms"],
+  duplicate: ["copies"],
+  reorder: ["ms"],
+  tamperHash: [],
+  wrongSecret: [],
+  tamperField: ["field"],
+  staleTimestamp: ["ms"],
+  secondsTimestamp: [],
+  missingHash: [],
+  malformedBody: [],
+};
+
+/** The faults that change what is sent rather than when: one record, sent at once, with an altered body. */
+export const BODY_FAULTS = [
+  "tamperHash",
+  "wrongSecret",
+  "tamperField",
+  "staleTimestamp",
+  "secondsTimestamp",
+  "missingHash",
+  "malformedBody",
+] as const satisfies readonly Fault[];
+export type BodyFault = (typeof BODY_FAULTS)[number];
+
+export function isBodyFault(fault: Fault): fault is BodyFault {
+  return (BODY_FAULTS as readonly Fault[]).includes(fault);
+}
+
+/** The wrong secret `wrongSecret` signs with: derived from the real one, so the same IPN always gets the same hash. */
+export const WRONG_SECRET_SUFFIX = "-wrong";
+
+/** What `malformedBody` breaks the body with: a percent escape cut short, and a field with neither name nor value. */
+export const BROKEN_PERCENT_ESCAPE = "%E0%A4%A";
+export const DANGLING_EMPTY_FIELD = "&=&";
+
+export type NormalizeFaultResult = { ok: true; fault: NormalizedFault } | { ok: false; message: string };
+
+/**
+ * Reads a fault as the control API and `dispatch` take it: a bare name ("delay") or `{type, ...params}`
+ * (`{"type": "delay", "ms": 2000}`), with every missing parameter filled from FAULT_DEFAULTS. An unknown name, an
+ * unknown parameter or a value out of range gets a message that says what is valid.
+ */
+export function normalizeFault(spec: unknown): NormalizeFaultResult {
+  if (typeof spec === "string") return build(spec, {});
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    return refuse(`an IPN fault is a name or {"type": name, ...parameters}; got ${show(spec)}. Valid faults: ${FAULTS.join(", ")}`);
+  }
+  const { type, ...params } = spec as Record<string, unknown>;
+  if (type === undefined) return refuse(`an IPN fault object needs "type", one of: ${FAULTS.join(", ")}`);
+  if (typeof type !== "string") return refuse(unknownFault(type));
+  return build(type, params);
+}
+
+function build(name: string, params: Record<string, unknown>): NormalizeFaultResult {
+  if (!isFault(name)) return refuse(unknownFault(name));
+  const allowed = FAULT_PARAMETERS[name];
+  const extra = Object.keys(params).find((key) => !allowed.includes(key));
+  if (extra !== undefined) {
+    return refuse(
+      allowed.length === 0
+        ? `IPN fault "${name}" takes no parameters; got ${JSON.stringify(extra)}`
+        : `IPN fault "${name}" takes no parameter ${JSON.stringify(extra)}; it takes: ${allowed.join(", ")}`,
+    );
+  }
+  const ms = (fallback: number) => wholeNumber(name, "ms", params.ms, fallback, 0, MAX_FAULT_MS, " (7 days)");
+
+  switch (name) {
+    case "deliver":
+    case "drop":
+    case "tamperHash":
+    case "wrongSecret":
+    case "secondsTimestamp":
+    case "missingHash":
+    case "malformedBody":
+      return { ok: true, fault: { type: name } };
+    case "dropOnce":
+    case "delay":
+    case "reorder":
+    case "staleTimestamp": {
+      const value = ms(FAULT_DEFAULTS[name].ms);
+      return typeof value === "string" ? refuse(value) : { ok: true, fault: { type: name, ms: value } };
+    }
+    case "duplicate": {
+      const copies = wholeNumber(name, "copies", params.copies, FAULT_DEFAULTS.duplicate.copies, MIN_DUPLICATE_COPIES, MAX_DUPLICATE_COPIES, "");
+      return typeof copies === "string" ? refuse(copies) : { ok: true, fault: { type: name, copies } };
+    }
+    case "tamperField": {
+      const field = params.field ?? FAULT_DEFAULTS.tamperField.field;
+      if (!(TAMPERABLE_FIELDS as readonly unknown[]).includes(field)) {
+        return refuse(`IPN fault "tamperField": field must be one of ${TAMPERABLE_FIELDS.join(", ")}; got ${show(field)}`);
+      }
+      return { ok: true, fault: { type: name, field: field as TamperableField } };
+    }
+    default: {
+      const unreachable: never = name;
+      return refuse(unknownFault(unreachable));
+    }
+  }
+}
+
+/** What goes on the wire for one IPN, and what the fault did to it. */
+export interface IpnWire {
+  /** The exact form-urlencoded body to send. */
+  body: string;
+  /** The fields the body carries (for `malformedBody`, the fields it was made from). */
+  fields: IpnFields;
+  /** The checksum sent; null when the body carries none a merchant could read. */
+  hash: string | null;
+  /** The string that was hashed, secret masked; null when no checksum is sent. */
+  hashedString: string | null;
+  /** A short note for the transcript, e.g. "outAmount changed after signing: 317.42 → 3174.2"; null when untouched. */
+  detail: string | null;
+}
+
+/**
+ * Builds the body for `fields` signed with `secret`, altered as a body fault asks. Faults that change only when or
+ * how often an IPN is sent (deliver, drop, dropOnce, delay, duplicate, reorder) get the clean body and detail null.
+ * Deterministic: the same input always gives the same body.
+ */
+export function applyFault(fields: IpnFields, secret: string, hashField: string, fault: NormalizedFault): IpnWire {
+  const signed = (sent: IpnFields, detail: string | null, key = secret): IpnWire => {
+    const { hash, hashedString } = signIpn(sent, key);
+    return { body: encodeIpnBody(sent, hashField, hash), fields: copyFields(sent), hash, hashedString, detail };
+  };
+
+  switch (fault.type) {
+    case "deliver":
+    case "drop":
+    case "dropOnce":
+    case "delay":
+    case "duplicate":
+    case "reorder":
+      return signed(fields, null);
+    case "tamperHash": {
+      const clean = signIpn(fields, secret);
+      const hash = flipLastHexDigit(clean.hash);
+      return {
+        body: encodeIpnBody(fields, hashField, hash),
+        fields: copyFields(fields),
+        hash,
+        hashedString: clean.hashedString,
+        detail: `hash altered after signing: last digit ${clean.hash.slice(-1)} → ${hash.slice(-1)}`,
+      };
+    }
+    case "wrongSecret":
+      // signIpn masks the wrong secret in hashedString just as it masks the real one.
+      return signed(fields, "signed with a wrong secret, not the ipnSecret", secret + WRONG_SECRET_SUFFIX);
+    case "tamperField": {
+      const { hash, hashedString } = signIpn(fields, secret);
+      const before = fields[fault.field];
+      const after = tamperedValue(fields, fault.field);
+      const sent = { ...copyFields(fields), [fault.field]: after };
+      return {
+        body: encodeIpnBody(sent, hashField, hash),
+        fields: sent,
+        hash,
+        hashedString,
+        detail: `${fault.field} changed after signing: ${before} → ${after}`,
+      };
+    }
+    case "staleTimestamp": {
+      const timestamp = String(readTimestamp(fields.timestamp, fault.type) - fault.ms);
+      return signed({ ...fields, timestamp }, `timestamp ${formatMs(fault.ms)} old: ${timestamp} instead of ${fields.timestamp}`);
+    }
+    case "secondsTimestamp": {
+      const timestamp = String(Math.floor(readTimestamp(fields.timestamp, fault.type) / 1000));
+      return signed({ ...fields, timestamp }, `timestamp in seconds: ${timestamp}`);
+    }
+    case "missingHash":
+      return {
+        body: encodeIpnBody(fields, hashField, null),
+        fields: copyFields(fields),
+        hash: null,
+        hashedString: null,
+        detail: `no "${hashField}" field`,
+      };
+    case "malformedBody": {
+      const clean = signed(fields, null);
+      // A strict decoder fails on the cut escape; a lenient one reads a different orderId, so the hash fails too.
+      const body =
+        clean.body
+          .split("&")
+          .map((pair) => (pair.startsWith("orderId=") ? pair + BROKEN_PERCENT_ESCAPE : pair))
+          .join("&") + DANGLING_EMPTY_FIELD;
+      return {
+        body,
+        fields: clean.fields,
+        hash: null,
+        hashedString: null,
+        detail: `not valid form encoding: a broken percent escape (${BROKEN_PERCENT_ESCAPE}) after orderId and an empty field (${DANGLING_EMPTY_FIELD})`,
+      };
+    }
+    default: {
+      const unreachable: never = fault;
+      throw new Error(`unknown IPN fault ${show((unreachable as { type: unknown }).type)}; expected one of: ${FAULTS.join(", ")}`);
+    }
+  }
+}
+
+/** The value `tamperField` puts in place of the true one: always different, always plausible. */
+export function tamperedValue(fields: IpnFields, field: TamperableField): string {
+  const value = fields[field];
+  switch (field) {
+    case "inAmount":
+    case "outAmount":
+      return timesTen(value);
+    case "newStatus":
+      return value === "done" ? "inProgress" : "done";
+    case "orderId":
+      return anotherObjectId(value);
+    case "xml_from":
+    case "xml_to": {
+      const other = field === "xml_from" ? fields.xml_to : fields.xml_from;
+      return OTHER_XML_CODES.find((code) => code !== value && code !== other)!;
+    }
+    case "timestamp":
+      return String(readTimestamp(value, "tamperField") + 1);
+    default: {
+      const unreachable: never = field;
+      throw new Error(`tamperField: field must be one of ${TAMPERABLE_FIELDS.join(", ")}; got ${show(unreachable)}`);
+    }
+  }
+}
+
+const OTHER_XML_CODES = ["BTC", "ETH", "USDTTRC20"] as const;
+
+/** A decimal string times ten, by moving the point: exact, no floats. "317.42" → "3174.2", "0" → "1". */
+function timesTen(value: string): string {
+  const match = /^(\d+)(?:\.(\d+))?$/.exec(value);
+  if (!match) return `${value}0`;
+  const whole = match[1]!;
+  const fraction = match[2] ?? "";
+  const shiftedWhole = (whole + (fraction[0] ?? "0")).replace(/^0+(?=\d)/, "");
+  const shiftedFraction = fraction.slice(1).replace(/0+$/, "");
+  const result = shiftedFraction ? `${shiftedWhole}.${shiftedFraction}` : shiftedWhole;
+  // Ten times zero is zero: a tampered amount must differ.
+  return /^0(\.0*)?$/.test(result) ? "1" : result;
+}
+
+/** Another 24-hex-digit id: every hex digit replaced by its complement, so it always differs. */
+function anotherObjectId(id: string): string {
+  if (!/^[0-9a-fA-F]{24}$/.test(id)) return "0".repeat(24) === id ? "f".repeat(24) : "0".repeat(24);
+  return [...id.toLowerCase()].map((digit) => (15 - parseInt(digit, 16)).toString(16)).join("");
+}
+
+function flipLastHexDigit(hash: string): string {
+  const last = parseInt(hash.slice(-1), 16);
+  return hash.slice(0, -1) + (last ^ 1).toString(16);
+}
+
+function readTimestamp(timestamp: string, fault: Fault): number {
+  const value = Number(timestamp);
+  if (timestamp.trim() === "" || !Number.isFinite(value)) {
+    throw new Error(`IPN fault "${fault}" needs a numeric timestamp in milliseconds; got ${JSON.stringify(timestamp)}`);
+  }
+  return value;
+}
+
+function formatMs(ms: number): string {
+  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms > 0 && ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+function wholeNumber(
+  fault: Fault,
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  note: string,
+): number | string {
+  if (value === undefined) return fallback;
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  return `IPN fault "${fault}": ${name} must be a whole number from ${min} to ${max}${note}; got ${show(value)}`;
+}
+
+function isFault(name: string): name is Fault {
+  return (FAULTS as readonly string[]).includes(name);
+}
+
+function unknownFault(name: unknown): string {
+  return `unknown IPN fault ${show(name)}; expected one of: ${FAULTS.join(", ")}`;
+}
+
+function refuse(message: string): NormalizeFaultResult {
+  return { ok: false, message };
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "undefined";
+  try {
+    const text = JSON.stringify(value) as string | undefined;
+    if (text === undefined) return String(value);
+    return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function copyFields(fields: IpnFields): IpnFields {
+  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
+}
