@@ -9,11 +9,12 @@ import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
 import { createDefaultCatalog, type Catalog } from "./catalog/index.js";
 import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, createControlApi } from "./control/index.js";
-import { renderDashboard } from "./control/dashboard.js";
+import { createDashboard } from "./control/dashboard.js";
 import { createDispatcher, type Dispatcher } from "./ipn/index.js";
 import { createLogger, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
+import { createPages } from "./pages/index.js";
 import { createMemoryStore, type Store } from "./store/index.js";
 import { VERSION } from "./version.js";
 
@@ -115,7 +116,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, isUnderMaintenance: () => maintenance }),
   );
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
-  app.get(`${CONTROL_BASE_PATH}/`, (c) => c.html(renderDashboard({ version: VERSION, orders: store.listOrders(), deliveries: store.listDeliveries() })));
+  app.route("/", createDashboard({ version: VERSION, store, clock }));
   // Extensions' routes first: the control API ends with a catch-all that answers 404.
   for (const { routes } of installed) if (routes) app.route(CONTROL_BASE_PATH, routes);
   app.route(
@@ -129,6 +130,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       maintenance: { get: () => maintenance, set: (on) => void (maintenance = on) },
     }),
   );
+  app.route("/", createPages({ orders, store, clock }));
   app.notFound((c) => c.text(`Not found: ${c.req.path}. The API lives under ${API_BASE_PATH}/ and the control API under ${CONTROL_BASE_PATH}/.`, 404));
   app.onError((error, c) => {
     logger.log({ type: "info", message: `error ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
