@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { RUN_HELP, START_HELP } from "../sandbox/cli/index.js";
+import { RUN_HELP, START_HELP, VERIFY_HELP } from "../sandbox/cli/index.js";
 import { BUILTIN_SCENARIOS } from "../scenarios/index.js";
 import { createDefaultCatalog, createSandbox, ERROR_CODES, STATUSES, TRANSITIONS } from "../sandbox/index.js";
 import { FAULTS, FAULT_DESCRIPTIONS } from "../sandbox/ipn/index.js";
@@ -72,6 +72,12 @@ describe("README", () => {
   it("shows every run flag of --help", () => {
     const flags = [...RUN_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(6);
+    for (const flag of flags) expect(readme).toContain(flag);
+  });
+
+  it("shows every verify flag of --help", () => {
+    const flags = [...VERIFY_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(15);
     for (const flag of flags) expect(readme).toContain(flag);
   });
 });

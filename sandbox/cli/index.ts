@@ -4,12 +4,14 @@ import { CatalogError } from "../catalog/index.js";
 import { VERSION } from "../version.js";
 import { ScenarioError } from "../../scenarios/index.js";
 import { UsageError, type CliIo } from "./args.js";
+import { signCommand, verifyCommand } from "./contract-commands.js";
 import { runCommand, scenariosCommand } from "./scenario-commands.js";
 import { start } from "./start.js";
 
 export { UsageError, type CliIo } from "./args.js";
 export { START_HELP, DEFAULT_PORT, banner } from "./start.js";
 export { RUN_HELP } from "./scenario-commands.js";
+export { SIGN_HELP, VERIFY_HELP } from "./contract-commands.js";
 
 export const MAIN_HELP = `exchanger-sandbox ${VERSION}: a local imitation of the exchanger's merchant API, with signed IPNs.
 
@@ -17,6 +19,8 @@ Usage:
   exchanger-sandbox start [options]              start the sandbox (see: exchanger-sandbox start --help)
   exchanger-sandbox run SCENARIO... [options]    play scenarios against your IPN handler (see: run --help)
   exchanger-sandbox scenarios                    list the built-in scenarios
+  exchanger-sandbox verify --ipn-url URL ...     check your IPN handling against the contracts (see: verify --help)
+  exchanger-sandbox sign --orderId ... --secret S  print the string an IPN hash is made from, and the hash
   exchanger-sandbox help                         show this help
   exchanger-sandbox --version                    print the version
 
@@ -45,8 +49,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runCommand(rest, io);
       case "scenarios":
         return scenariosCommand(rest, io);
+      case "verify":
+        return await verifyCommand(rest, io);
+      case "sign":
+        return signCommand(rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are: start, run, scenarios, help (see exchanger-sandbox --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are: start, run, scenarios, verify, sign, help (see exchanger-sandbox --help)`);
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof CatalogError || error instanceof ScenarioError) {

@@ -1,0 +1,68 @@
+// The README's worked example merchant really passes every contract, and the README lists every check.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { formatText, runContracts } from "../contracts/index.js";
+
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function waitForHealth(url: string, child: ChildProcess, stderr: () => string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the example exited with ${child.exitCode}: ${stderr()}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`the example did not answer ${url}: ${stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("the README's worked example", () => {
+  it("passes every contract, and every check it is judged on is in the README's table", async () => {
+    const code = readme.match(/```js\n(\/\/ worked-example \(node\)[\s\S]*?)```/)?.[1];
+    expect(code, "the worked example is in the README").toBeTruthy();
+    const file = join(mkdtempSync(join(tmpdir(), "worked-example-")), "merchant.mjs");
+    writeFileSync(file, code!);
+    const [sandboxPort, merchantPort] = [await freePort(), await freePort()];
+    let stderr = "";
+    const child = spawn(process.execPath, [file], {
+      env: { ...process.env, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}`, PORT: String(merchantPort), IPN_SECRET: "worked-secret" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    children.push(child);
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const merchant = `http://127.0.0.1:${merchantPort}`;
+    await waitForHealth(`${merchant}/health`, child, () => stderr);
+
+    const report = await runContracts({
+      sandboxPort,
+      ipnUrl: `${merchant}/ipn`,
+      ipnSecret: "worked-secret",
+      checkoutUrl: `${merchant}/checkout`,
+      stateUrl: `${merchant}/orders/{orderId}`,
+      ipnTimeoutMs: 2000,
+      reconcileTimeoutMs: 8000,
+      requireReconcile: true,
+    });
+    expect(report.checks.filter((c) => c.outcome !== "passed"), formatText(report) + stderr).toEqual([]);
+    for (const check of report.checks) {
+      expect(readme, check.id).toContain(`| \`${check.id}\` | ${check.required || check.id === "reconcile/lost-done" ? (check.id === "reconcile/lost-done" ? "advisory (`--require-reconcile`)" : "yes") : "advisory"} | ${check.title} |`);
+    }
+  }, 90_000);
+});
