@@ -8,13 +8,15 @@ import { API_BASE_PATH, createApi } from "./api/index.js";
 import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
 import { createDefaultCatalog, type Catalog } from "./catalog/index.js";
 import { createClock, type Clock } from "./clock/index.js";
-import { CONTROL_BASE_PATH, createControlApi } from "./control/index.js";
+import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
+import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
 import { createDispatcher, type Dispatcher } from "./ipn/index.js";
-import { createLogger, type Logger, type LoggerOptions } from "./log/index.js";
+import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
 import { createPages } from "./pages/index.js";
+import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 import { createMemoryStore, type Store } from "./store/index.js";
 import { VERSION } from "./version.js";
 
@@ -40,8 +42,19 @@ export interface SandboxOptions {
   store?: Store;
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
-  /** Most bytes in one API request body (default 1 MiB). */
+  /** Most bytes in one API or control API request body (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * When set, every request under /_sandbox/ (control API, events, dashboard, extensions) needs it, as
+   * `Authorization: Bearer TOKEN` or the dashboard cookie `GET /_sandbox/?token=TOKEN` sets. Required to listen on
+   * anything but a loopback address.
+   */
+  adminToken?: string;
+  /**
+   * The only hosts IPNs may go to (host names or IP addresses, no port): order/create and test IPNs naming another
+   * host are refused, and the dispatcher records any other IPN as an error without sending it. Default: any host.
+   */
+  ipnAllow?: readonly string[];
   /** Add-ons built on the sandbox's public parts, such as the scenario engine; their routes go under /_sandbox/. */
   extensions?: readonly SandboxExtension[];
 }
@@ -88,6 +101,18 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
     throw new RangeError(`maxBodyBytes must be an integer of at least 1024, got ${maxBodyBytes}`);
   }
+  if (options.adminToken !== undefined) assertAdminToken(options.adminToken);
+  const ipnAllow =
+    options.ipnAllow === undefined
+      ? null
+      : options.ipnAllow.map((host) => {
+          try {
+            return canonicalIpnHost(host);
+          } catch (error) {
+            throw new Error(`ipnAllow: ${(error as Error).message}`);
+          }
+        });
+  if (ipnAllow !== null && ipnAllow.length === 0) throw new Error("ipnAllow must name at least one host; leave it out to allow any");
   const credentials = options.credentials ?? [TEST_CREDENTIALS];
   for (const c of credentials) {
     if (!c.apiKey || !c.apiSecret) throw new Error("every credential needs a non-empty apiKey and apiSecret");
@@ -104,6 +129,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     ...(options.ipnTimeoutMs === undefined ? {} : { timeoutMs: options.ipnTimeoutMs }),
     ...(options.ipnHashField === undefined ? {} : { hashField: options.ipnHashField }),
     userAgent: `exchanger-sandbox/${VERSION}`,
+    ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });
   const orders = createOrderService({ store, clock, ids: createIdFactory(seed), dispatcher });
   let maintenance = false;
@@ -111,9 +137,13 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const installed = (options.extensions ?? []).map((extension) => extension(parts) ?? {});
 
   const app = new Hono();
+  // Before any route: both guard every path under /_sandbox, extensions' included.
+  app.use("*", crossSiteGuard());
+  if (options.adminToken !== undefined) app.use("*", adminTokenGuard(options.adminToken));
+  app.use("*", controlBodyLimit(maxBodyBytes));
   app.route(
     API_BASE_PATH,
-    createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, isUnderMaintenance: () => maintenance }),
+    createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance }),
   );
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.route("/", createDashboard({ version: VERSION, store, clock }));
@@ -128,12 +158,20 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       dispatcher,
       clock,
       maintenance: { get: () => maintenance, set: (on) => void (maintenance = on) },
+      ipnAllow,
     }),
   );
   app.route("/", createPages({ orders, store, clock }));
-  app.notFound((c) => c.text(`Not found: ${c.req.path}. The API lives under ${API_BASE_PATH}/ and the control API under ${CONTROL_BASE_PATH}/.`, 404));
+  app.notFound((c) =>
+    c.text(`Not found: ${maskUrlSecrets(c.req.path)}. The API lives under ${API_BASE_PATH}/ and the control API under ${CONTROL_BASE_PATH}/.`, 404, {
+      "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+      "Referrer-Policy": "no-referrer",
+      "X-Content-Type-Options": "nosniff",
+    }),
+  );
   app.onError((error, c) => {
-    logger.log({ type: "info", message: `error ${c.req.method} ${c.req.path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}` });
+    const what = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    logger.log({ type: "info", message: `error ${c.req.method} ${maskUrlSecrets(c.req.path)}: ${what}` });
     return c.json({ error: { type: "internal", message: "The sandbox hit an unexpected error; this is a bug in the sandbox, please report it" } }, 500);
   });
 
@@ -155,6 +193,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     },
     async listen(port = options.port ?? 0, host = options.host ?? "127.0.0.1") {
       if (server) throw new Error(`the sandbox is already listening on ${url}`);
+      if (!isLoopbackHost(host) && options.adminToken === undefined) {
+        throw new Error(
+          `refusing to listen on ${host} without an adminToken: anyone who can reach it could drive the control API; ` +
+            "pass adminToken (and ipnAllow), or listen on 127.0.0.1",
+        );
+      }
       const created = createAdaptorServer({ fetch: app.fetch }) as Server;
       await new Promise<void>((resolve, reject) => {
         created.once("error", reject);

@@ -10,6 +10,7 @@ import { AUTH_PARAMS, CREATE_PARAMS, validateCreate } from "../orders/create.js"
 import { MoveRefused, type OrderService } from "../orders/service.js";
 import { isOrderStatus, STATUSES } from "../orders/statuses.js";
 import { paymentView, publicOrderView } from "../orders/view.js";
+import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import { authenticate, type ApiCredentials } from "./auth.js";
 import { failureBody, newRequestId, successBody } from "./envelope.js";
 import { readParams, type Params } from "./params.js";
@@ -26,6 +27,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** When true every call answers the engine's "technical work" error. */
   isUnderMaintenance: () => boolean;
+  /** The only hosts an ipnUrl may name (canonical, see canonicalIpnHost); null allows any. */
+  ipnAllow: readonly string[] | null;
 }
 
 interface CallContext {
@@ -51,7 +54,14 @@ export function createApi(deps: ApiDeps): Hono {
       verb: "POST",
       params: [...CREATE_PARAMS, ...AUTH_PARAMS],
       handle({ params, merchant }) {
-        const order = orders.create(validateCreate(params, catalog), merchant);
+        const input = validateCreate(params, catalog);
+        if (input.ipnUrl !== null) {
+          const url = new URL(input.ipnUrl);
+          if (!isIpnHostAllowed(url, deps.ipnAllow)) {
+            throw invalidParam("ipnUrl", `${ipnHostRefusal(url)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`, { err: "url" });
+          }
+        }
+        const order = orders.create(input, merchant);
         return {
           _id: order._id,
           uid: order.uid,
@@ -129,10 +139,12 @@ export function createApi(deps: ApiDeps): Hono {
   };
 
   const findOrder = (params: Params) => {
-    const uid = Number(params.orderUID);
     if (params.orderUID === undefined || params.orderUID === "") {
       throw invalidParam("orderUID", "required: the order's uid from order/create", { err: "required" });
     }
+    // A number, or a string of digits as a query or form sends it; not a list, an exponent or padding.
+    const raw = params.orderUID;
+    const uid = typeof raw === "number" || (typeof raw === "string" && /^\d{1,16}$/.test(raw)) ? Number(raw) : Number.NaN;
     if (!Number.isSafeInteger(uid) || uid < 1) {
       throw invalidParam("orderUID", `expected a positive integer, got ${JSON.stringify(params.orderUID)}`, { err: "type" });
     }

@@ -110,7 +110,13 @@ function insert(root: Params, segments: string[], value: string, key: string, li
 
 function resolveSlot(container: Container, segment: string, key: string, limits: ParamLimits): string | number {
   if (!(container instanceof SparseList)) return segment;
-  if (segment === "") return container.next;
+  if (segment === "") {
+    // `name[]` appends: without this check a list could grow past the highest index by appending.
+    if (container.next > limits.maxIndex) {
+      throw malformed(`Field ${key} appends item ${container.next + 1} to a list; a list holds at most ${limits.maxIndex + 1} items`, { key });
+    }
+    return container.next;
+  }
   if (!/^\d+$/.test(segment)) {
     throw malformed(`Field ${key} mixes list indexes and names at the same level`, { key });
   }
@@ -170,9 +176,7 @@ export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARA
   if (!isPlainObject(parsed)) {
     throw malformed(`The JSON body must be an object of parameters, got ${Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed}`);
   }
-  if (jsonDepth(parsed, 0, limits.maxJsonDepth) > limits.maxJsonDepth) {
-    throw malformed(`The JSON body is nested more than ${limits.maxJsonDepth} levels deep`);
-  }
+  checkJsonShape(parsed, limits);
   return parsed;
 }
 
@@ -182,14 +186,25 @@ class ForbiddenKey extends Error {
   }
 }
 
-function jsonDepth(value: unknown, depth: number, cap: number): number {
-  if (depth > cap || typeof value !== "object" || value === null) return depth;
-  let deepest = depth;
-  for (const child of Object.values(value)) {
-    deepest = Math.max(deepest, jsonDepth(child, depth + 1, cap));
-    if (deepest > cap) break;
-  }
-  return deepest;
+/**
+ * Holds a JSON body to the limits a form body has: nesting, the number of values, the length of each list. A body
+ * under the size limit can still hold a hundred thousand tiny values; nothing the API takes needs more than a few.
+ */
+function checkJsonShape(root: unknown, limits: ParamLimits): void {
+  // The root object itself is not a value: count only what it holds.
+  let values = -1;
+  const walk = (value: unknown, depth: number, path: string): void => {
+    if (depth > limits.maxJsonDepth) throw malformed(`The JSON body is nested more than ${limits.maxJsonDepth} levels deep`);
+    if (++values > limits.maxFields) {
+      throw malformed(`Too many values: at most ${limits.maxFields} are accepted in one request`, { limit: limits.maxFields });
+    }
+    if (typeof value !== "object" || value === null) return;
+    if (Array.isArray(value) && value.length > limits.maxIndex + 1) {
+      throw malformed(`${path} has ${value.length} items; a list holds at most ${limits.maxIndex + 1}`, { key: path });
+    }
+    for (const [key, child] of Object.entries(value)) walk(child, depth + 1, path === "" ? key : `${path}.${key}`);
+  };
+  walk(root, 0, "");
 }
 
 const SUPPORTED_TYPES = "application/json, application/x-www-form-urlencoded or multipart/form-data";

@@ -1,7 +1,9 @@
 // Shared pieces of the command line: the IO it writes to, usage errors, and flag readers that explain themselves.
 
 import { parseClockSpec } from "../clock/index.js";
+import { assertAdminToken } from "../control/admin-auth.js";
 import { assertIpnHashField } from "../ipn/index.js";
+import { canonicalIpnHost } from "../secure.js";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -60,6 +62,31 @@ export function hashFieldFlag(value: string | undefined): string {
     throw new UsageError(`--ipn-hash-field: ${(error as Error).message}`);
   }
   return name;
+}
+
+/** Reads --admin-token with the control API's own rules. */
+export function adminTokenFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    assertAdminToken(value);
+  } catch (error) {
+    throw new UsageError(`--admin-token: ${(error as Error).message.replace(/^adminToken /, "")}`);
+  }
+  return value;
+}
+
+/** Reads a comma-separated list of host names or IP addresses, e.g. --ipn-allow shop.example,10.0.0.5. */
+export function hostListFlag(value: string | undefined, flag: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const hosts = value.split(",").map((host) => host.trim());
+  if (hosts.every((host) => host === "")) throw new UsageError(`--${flag} cannot be empty`);
+  return hosts.map((host) => {
+    try {
+      return canonicalIpnHost(host);
+    } catch (error) {
+      throw new UsageError(`--${flag}: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** Reads a flag that must be an absolute http or https URL. */

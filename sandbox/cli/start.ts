@@ -11,7 +11,8 @@ import { createLogger, LOG_FORMATS, type LogFormat } from "../log/index.js";
 import { exampleCreateParams } from "../orders/create.js";
 import { VERSION } from "../version.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../../scenarios/index.js";
-import { clockFlag, hashFieldFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
+import { isLoopbackHost } from "../secure.js";
+import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
 
 export const DEFAULT_PORT = 7070;
 
@@ -21,7 +22,10 @@ Starts the sandbox: the merchant API under ${API_BASE_PATH}/, the control API an
 
 Options:
   --port N              port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host ADDR           address to bind (default 127.0.0.1, loopback only)
+  --host ADDR           address to bind (default 127.0.0.1, loopback only); any other needs --admin-token
+  --admin-token TOKEN   require it on every /_sandbox request (Authorization: Bearer TOKEN; the dashboard:
+                        open /_sandbox/?token=TOKEN once); at least 12 characters
+  --ipn-allow HOST,...  send IPNs only to these hosts; order/create refuses an ipnUrl elsewhere
   --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
@@ -41,6 +45,8 @@ Example:
 const START_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
+  "admin-token": { type: "string" },
+  "ipn-allow": { type: "string" },
   seed: { type: "string" },
   catalog: { type: "string" },
   "ipn-timeout": { type: "string" },
@@ -62,6 +68,14 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   }
   const port = integer(values.port, "port", 0, 65535, DEFAULT_PORT);
   const host = nonEmpty(values.host, "host") ?? "127.0.0.1";
+  const adminToken = adminTokenFlag(values["admin-token"]);
+  const ipnAllow = hostListFlag(values["ipn-allow"], "ipn-allow");
+  const exposed = !isLoopbackHost(host);
+  if (exposed && adminToken === undefined) {
+    throw new UsageError(
+      `--host ${host} is reachable from other machines, and so would be the control API: add --admin-token TOKEN (see README, "Running as a shared service")`,
+    );
+  }
   const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const hashField = hashFieldFlag(values["ipn-hash-field"]);
@@ -91,6 +105,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       logger,
       extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],
       credentials: [{ apiKey, apiSecret }],
+      ...(adminToken === undefined ? {} : { adminToken }),
+      ...(ipnAllow === undefined ? {} : { ipnAllow }),
     });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -106,10 +122,15 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
     throw error;
   }
 
+  if (exposed && ipnAllow === undefined) {
+    io.stderr(
+      `exchanger-sandbox: warning: listening on ${host} without --ipn-allow: anyone who can reach the API can make the sandbox POST to any host it can reach (a request relay); add --ipn-allow HOST[,HOST]\n`,
+    );
+  }
   if (logFormat === "json") {
     logger.log({ type: "info", message: `listening on ${url}` });
   } else if (!values.quiet) {
-    io.stdout(banner(url, sandbox.catalog, seed, apiKey, apiSecret));
+    io.stdout(banner(url, sandbox.catalog, seed, apiKey, apiSecret, adminToken !== undefined));
     if (defaultScenario || clock !== "real") {
       io.stdout(`Clock ${clock}${defaultScenario ? `; every new order plays scenario ${defaultScenario.name}` : ""}.\n\n`);
     }
@@ -122,18 +143,21 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
 }
 
 /** The start-up text: where things are, the test key, and a curl that creates a real order. */
-export function banner(url: string, catalog: Catalog, seed: number, apiKey: string, apiSecret: string): string {
+export function banner(url: string, catalog: Catalog, seed: number, apiKey: string, apiSecret: string, adminToken = false): string {
   const route = catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? catalog.routes[0]!;
   const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: "http://127.0.0.1:3000/ipn", ipnSecret: "change-me" }));
+  // The token itself is never printed: whoever started the sandbox has it, and logs are often shared.
+  const auth = adminToken ? ` -H "Authorization: Bearer $ADMIN_TOKEN"` : "";
+  const dashboard = adminToken ? `${url}${CONTROL_BASE_PATH}/?token=<admin token>   (once; it sets a cookie)` : `${url}${CONTROL_BASE_PATH}/`;
   return `exchanger-sandbox ${VERSION} (seed ${seed}, ${catalog.routes.length} routes)
   API base   ${url}${API_BASE_PATH}/
-  Dashboard  ${url}${CONTROL_BASE_PATH}/
+  Dashboard  ${dashboard}
   API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
 
 Create an order (${route.from.symbol} → ${route.to.symbol}); point ipnUrl at your IPN handler:
   curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'
 Then move it, which sends the IPN:
-  curl -s -X POST ${url}${CONTROL_BASE_PATH}/orders/<uid>/status -H 'Content-Type: application/json' -d '{"status":"waitPayment"}'
+  curl -s -X POST ${url}${CONTROL_BASE_PATH}/orders/<uid>/status${auth} -H 'Content-Type: application/json' -d '{"status":"waitPayment"}'
 
 `;
 }

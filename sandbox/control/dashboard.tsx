@@ -214,9 +214,10 @@ function OrderCard({ order, deliveries }: { order: Order; deliveries: DeliveryRe
           ["IPN URL", <code>{order.ipnUrl === null ? "—" : maskUrlSecrets(order.ipnUrl)}</code>],
           ["ipnSecret", <code>{order.ipnSecret === null ? "—" : maskSecret(order.ipnSecret)}</code>],
           ["merchant", order.merchant === null ? "public" : <code>{maskSecret(order.merchant)}</code>],
+          ["partner", order.partner ?? "—"],
           ["lang", order.lang],
           ["hideOutData", String(order.hideOutData)],
-          ["return URL", <code>{order.clientCallbackUrl ?? "—"}</code>],
+          ["return URL", <code>{order.clientCallbackUrl === null ? "—" : maskUrlSecrets(order.clientCallbackUrl)}</code>],
           ["expires", <time datetime={new Date(order.expiresAt).toISOString()}>{clockTime(order.expiresAt)}</time>],
         ]}
       />

@@ -1,19 +1,42 @@
 // The sandbox's own control API under /_sandbox/: inspect and move orders, deliveries, the clock; real HTTP statuses.
 
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
 import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
-import { maskSecret } from "../log/index.js";
+import { maskSecret, maskUrlSecrets } from "../log/index.js";
 import { MoveRefused, type OrderService } from "../orders/service.js";
 import { STATUSES } from "../orders/statuses.js";
 import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
+import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import type { Store } from "../store/index.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
+
+/** True for the control API, the dashboard and every extension's route: all of /_sandbox and below. */
+export function isControlPath(path: string): boolean {
+  return path === CONTROL_BASE_PATH || path.startsWith(`${CONTROL_BASE_PATH}/`);
+}
+
+/**
+ * Refuses a body over `maxBytes` anywhere under /_sandbox with 413 JSON, extensions' routes included; install it on
+ * the root app, before them.
+ */
+export function controlBodyLimit(maxBytes: number): MiddlewareHandler {
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => {
+      // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
+      c.header("Connection", "close");
+      return c.json({ error: { type: "too_large", message: `The body is larger than ${maxBytes} bytes` } }, 413);
+    },
+  });
+  return (c, next) => (isControlPath(c.req.path) ? limit(c, next) : next());
+}
 
 export interface ControlDeps {
   version: string;
@@ -22,6 +45,8 @@ export interface ControlDeps {
   dispatcher: Dispatcher;
   clock: Clock;
   maintenance: { get(): boolean; set(on: boolean): void };
+  /** The only hosts a test IPN may go to (canonical, see canonicalIpnHost); null allows any. */
+  ipnAllow: readonly string[] | null;
 }
 
 const statusSchema = z.enum(STATUSES);
@@ -70,7 +95,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
 
-  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => orderView(o, null, orders.readCount(o.uid))) }));
+  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => listedOrder(o, orders.readCount(o.uid))) }));
 
   app.get("/orders/:uid", (c) => {
     const order = requireOrder(c.req.param("uid"));
@@ -96,7 +121,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   app.get("/deliveries", (c) => {
     const filter = c.req.query("orderUID");
     const uid = filter === undefined ? undefined : parseUid(filter);
-    return c.json({ deliveries: store.listDeliveries(uid === undefined ? {} : { orderUID: uid }) });
+    return c.json({ deliveries: store.listDeliveries(uid === undefined ? {} : { orderUID: uid }).map(listedDelivery) });
   });
 
   app.get("/deliveries/:id", (c) => c.json(requireDelivery(c.req.param("id"))));
@@ -110,6 +135,10 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/ipn", async (c) => {
     const body = await readBody(c, testIpnBody);
+    const target = new URL(body.ipnUrl);
+    if (!isIpnHostAllowed(target, deps.ipnAllow)) {
+      throw new ControlError(400, "bad_request", `ipnUrl: ${ipnHostRefusal(target)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`);
+    }
     const order = body.orderUID === undefined ? undefined : requireOrder(String(body.orderUID));
     const timestamp = String(clock.now());
     const fields: IpnFields = order
@@ -163,9 +192,9 @@ export function createControlApi(deps: ControlDeps): Hono {
       const unsubscribe = store.subscribe((change) => {
         const data =
           change.kind === "order"
-            ? { kind: "order", order: orderView(change.order, null) }
+            ? { kind: "order", order: listedOrder(change.order) }
             : change.kind === "delivery"
-              ? { kind: "delivery", delivery: change.delivery }
+              ? { kind: "delivery", delivery: listedDelivery(change.delivery) }
               : { kind: "reset" };
         queue.push(JSON.stringify(data));
         wake?.();
@@ -251,6 +280,19 @@ async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 function clockView(clock: Clock) {
   const now = clock.now();
   return { kind: clock.kind, speed: clock.speed, now, iso: new Date(now).toISOString() };
+}
+
+/**
+ * An order in a listing or the event stream, the views scripts dump into CI logs and shared screens: its secret and
+ * the secrets its ipnUrl may carry are masked too. GET /orders/{uid} shows them, for a tester who opens its pages.
+ */
+function listedOrder(order: Order, reads = 0) {
+  return { ...orderView(order, null, reads), secret: maskSecret(order.secret), ipnUrl: order.ipnUrl === null ? null : maskUrlSecrets(order.ipnUrl) };
+}
+
+/** A delivery in a listing or the event stream: the secrets its URL may carry masked; GET /deliveries/{id} has it whole. */
+function listedDelivery(record: DeliveryRecord): DeliveryRecord {
+  return { ...record, url: maskUrlSecrets(record.url) };
 }
 
 /** The order as the control API shows it: everything a tester needs, the IPN secret masked, times in Unix ms. */

@@ -5,6 +5,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Clock, Timer } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
+import { canonicalIpnHost, ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import type { Store } from "../store/index.js";
 import { DEFAULT_IPN_HASH_FIELD, assertIpnHashField } from "./encode.js";
 import { applyFault, isBodyFault, normalizeFault, type NormalizedFault } from "./faults.js";
@@ -31,6 +32,8 @@ export interface TransportRequest {
   timeoutMs: number;
   /** Aborted on timeout or shutdown; a transport must then stop and release its connection. */
   signal: AbortSignal;
+  /** Optional: a transport calls it when the answer's status line has arrived, so a timeout can say how far it got. */
+  onStatus?: (status: number) => void;
 }
 
 export interface TransportResponse {
@@ -66,6 +69,11 @@ export interface DispatcherOptions {
   userAgent?: string;
   /** Replaces the built-in node:http/node:https transport; its lifecycle stays with the caller. */
   transport?: Transport;
+  /**
+   * The only hosts IPNs may go to (`--ipn-allow`): host names or IP addresses, compared with the URL's host after
+   * both are normalised. An IPN to any other host is recorded as an error and never sent. Default: any host.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface DispatchRequest {
@@ -140,6 +148,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
   validateOptions(options, { timeoutMs, hashField, maxSocketsPerOrigin, userAgent });
 
+  const allowedHosts = options.allowedHosts === undefined ? null : options.allowedHosts.map(canonicalIpnHost);
   const ownTransport = options.transport ? null : createNodeTransport({ maxSocketsPerOrigin });
   const transport = options.transport ?? ownTransport!.send;
   const inFlight = new Set<AbortController>();
@@ -218,6 +227,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
     const controller = new AbortController();
     const started = performance.now();
+    /** The answer's status, once its head has arrived: a merchant that then stalls is told apart from a silent one. */
+    let answered: number | null = null;
     const timer = setTimeout(() => controller.abort(new DeliveryStopped("timeout")), timeoutMs);
 
     // Settles on abort even when an injected transport ignores the signal, so a delivery can never hang.
@@ -235,6 +246,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         },
         timeoutMs,
         signal: controller.signal,
+        onStatus: (status) => void (answered = status),
       }))();
     // The loser of the race below must not surface as an unhandled rejection.
     stopped.catch(() => {});
@@ -254,7 +266,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             return finish({
               outcome: reason.why === "timeout" ? "timeout" : "error",
               response: null,
-              error: reason.why === "timeout" ? `no answer within ${timeoutMs} ms` : SHUT_DOWN,
+              error:
+                reason.why !== "timeout"
+                  ? SHUT_DOWN
+                  : answered === null
+                    ? `no answer within ${timeoutMs} ms`
+                    : `HTTP ${answered} arrived, but not the rest of the answer within ${timeoutMs} ms`,
             });
           }
           return finish({ outcome: "error", response: null, error: describeNetworkError(reason) });
@@ -325,7 +342,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ): Dispatched => {
     const recordGeneration = generation;
     const now = clock.now();
-    const target = closed ? { error: SHUT_DOWN } : parseIpnUrl(rawUrl);
+    const target = closed ? { error: SHUT_DOWN } : parseIpnUrl(rawUrl, allowedHosts);
     const records = steps.map((step, index): DeliveryRecord => {
       const faultDetail = step.detail;
       if (step.kind === "drop") return make(index, { outcome: "dropped", sentAt: now, faultDetail });
@@ -528,7 +545,7 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
     "https:": new https.Agent({ keepAlive: true, maxSockets }),
   };
 
-  const send: Transport = ({ url, body, headers, signal }) =>
+  const send: Transport = ({ url, body, headers, signal, onStatus }) =>
     new Promise<TransportResponse>((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason);
@@ -557,6 +574,7 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
 
       request.on("error", fail);
       request.on("response", (response) => {
+        onStatus?.(response.statusCode ?? 0);
         const chunks: Buffer[] = [];
         let size = 0;
         const done = (complete: boolean) => {
@@ -623,7 +641,7 @@ function cutExcerpt(text: string): string {
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
-function parseIpnUrl(raw: string): { url: URL } | { error: string } {
+function parseIpnUrl(raw: string, allowedHosts: readonly string[] | null): { url: URL } | { error: string } {
   let url: URL;
   try {
     url = new URL(raw);
@@ -633,6 +651,7 @@ function parseIpnUrl(raw: string): { url: URL } | { error: string } {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     return { error: "only http and https IPN URLs are allowed" };
   }
+  if (!isIpnHostAllowed(url, allowedHosts)) return { error: ipnHostRefusal(url) };
   return { url };
 }
 
@@ -733,6 +752,16 @@ function validateOptions(
   }
   if (typeof userAgent !== "string" || !/^[\x20-\x7e]{1,200}$/.test(userAgent)) {
     fail(`userAgent must be 1-200 printable ASCII characters; got ${JSON.stringify(userAgent)}`);
+  }
+  if (options.allowedHosts !== undefined) {
+    if (!Array.isArray(options.allowedHosts)) fail(`allowedHosts must be a list of host names; got ${typeof options.allowedHosts}`);
+    for (const host of options.allowedHosts) {
+      try {
+        canonicalIpnHost(String(host));
+      } catch (error) {
+        fail(`allowedHosts: ${(error as Error).message}`);
+      }
+    }
   }
   if (options.transport !== undefined && typeof options.transport !== "function") {
     fail(`transport must be a function (request) => Promise<{ status, bodyExcerpt }>; got ${typeof options.transport}`);

@@ -46,14 +46,45 @@ export function maskSecret(value: string): string {
   return `${value.slice(0, 2)}${"•".repeat(Math.min(value.length - 4, 8))}${value.slice(-2)}`;
 }
 
-const SECRET_QUERY_PARAMS = /([?&](?:orderSecret|ipnSecret|secret|apikey|hash)=)([^&#\s]+)/gi;
-const SECRET_PATH = /(\/(?:payment|order)\/\d+\/)([A-Za-z0-9]+)/g;
+/** Query parameters whose values are secrets, compared case-insensitively and without any `[...]` suffix. */
+const SECRET_PARAMS = new Set(["ordersecret", "ipnsecret", "secret", "apikey", "apisecret", "hash", "token"]);
+/** A page path: /{lang}/payment|order/{uid}/{secret}. */
+const SECRET_PATH = /(\/(?:payment|order)\/\d+\/)([^/?#\s]+)/g;
+/** The password of a URL's user part: http://user:password@host/. */
+const URL_PASSWORD = /(\/\/[^/?#@\s:]*:)([^/?#@\s]+)@/;
 
-/** Masks the secrets a URL or path may carry (order secrets in page paths, secret query parameters). */
+/**
+ * Masks the secrets a URL or path may carry: order secrets in page paths, secret query parameters (however their
+ * names are percent-encoded or bracketed, since the API decodes them that way too) and a password in the user part.
+ */
 export function maskUrlSecrets(url: string): string {
-  return url
-    .replace(SECRET_QUERY_PARAMS, (_m, prefix: string, value: string) => prefix + maskSecret(value))
-    .replace(SECRET_PATH, (_m, prefix: string, value: string) => prefix + maskSecret(value));
+  let out = url.replace(URL_PASSWORD, (_m, prefix: string, password: string) => `${prefix}${maskSecret(password)}@`);
+  const queryAt = out.indexOf("?");
+  if (queryAt !== -1) {
+    const hashAt = out.indexOf("#", queryAt);
+    const end = hashAt === -1 ? out.length : hashAt;
+    const query = out
+      .slice(queryAt + 1, end)
+      .split("&")
+      .map((pair) => {
+        const eq = pair.indexOf("=");
+        if (eq === -1) return pair;
+        const name = decodeFormText(pair.slice(0, eq)).replace(/\[.*$/s, "").trim().toLowerCase();
+        return SECRET_PARAMS.has(name) ? `${pair.slice(0, eq + 1)}${maskSecret(decodeFormText(pair.slice(eq + 1)))}` : pair;
+      })
+      .join("&");
+    out = out.slice(0, queryAt + 1) + query + out.slice(end);
+  }
+  return out.replace(SECRET_PATH, (_m, prefix: string, value: string) => prefix + maskSecret(value));
+}
+
+/** Decodes a query string's name or value as a form parser does; a broken escape is kept as it is. */
+function decodeFormText(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  } catch {
+    return text;
+  }
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
