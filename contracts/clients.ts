@@ -23,14 +23,18 @@ export class SetupError extends Error {
 const SETTLED = new Set(["accepted", "rejected", "timeout", "error", "dropped"]);
 
 /** The kit's view of a sandbox: everything goes through its public HTTP interfaces, in-process or not. */
-export function sandboxClient(baseUrl: string) {
+export function sandboxClient(baseUrl: string, adminToken?: string) {
   const base = baseUrl.replace(/\/+$/, "");
   const call = async (method: string, path: string, body?: unknown): Promise<any> => {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
         method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
       throw new SetupError(`cannot reach the sandbox at ${base}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`);

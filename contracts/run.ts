@@ -13,6 +13,8 @@ export interface ContractOptions {
   sandboxPort?: number;
   /** A sandbox that is already running. */
   sandboxUrl?: string;
+  /** That sandbox's --admin-token, if it has one. */
+  adminToken?: string;
   checkoutUrl?: string;
   checkoutBody?: unknown;
   stateUrl?: string;
@@ -71,7 +73,7 @@ export async function runContracts(options: ContractOptions): Promise<Report> {
     own = createSandbox({ ipnTimeoutMs, ...(options.ipnHashField ? { ipnHashField: options.ipnHashField } : {}) });
     base = (await own.listen(options.sandboxPort ?? 7070)).url;
   }
-  const sandbox = sandboxClient(base);
+  const sandbox = sandboxClient(base, options.adminToken);
   const checks: CheckResult[] = [];
   try {
     await sandbox.health();

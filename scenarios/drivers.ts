@@ -44,11 +44,14 @@ export function createLocalDriver(parts: Pick<SandboxParts, "store" | "orders" |
 }
 
 /** Drives a running sandbox over HTTP: the merchant API to create orders, the control API for everything else. */
-export function createHttpDriver(baseUrl: string, fetchImpl: typeof fetch = fetch): ScenarioDriver & { createOrder(params: Record<string, unknown>): Promise<number>; routes(): Promise<unknown[]> } {
+/** `adminToken` is sent as a Bearer token, for a sandbox started with --admin-token. */
+export function createHttpDriver(baseUrl: string, adminToken?: string, fetchImpl: typeof fetch = fetch): ScenarioDriver & { createOrder(params: Record<string, unknown>): Promise<number>; routes(): Promise<unknown[]> } {
   const base = baseUrl.replace(/\/+$/, "");
   const request = async (path: string, init: RequestInit = {}): Promise<Response> => {
     try {
-      return await fetchImpl(`${base}${path}`, init);
+      const headers = new Headers(init.headers);
+      if (adminToken) headers.set("authorization", `Bearer ${adminToken}`);
+      return await fetchImpl(`${base}${path}`, { ...init, headers });
     } catch (error) {
       throw new Error(`cannot reach the sandbox at ${base}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`);
     }

@@ -14,6 +14,8 @@ export interface RunOptions {
   ipnSecret: string;
   /** A running sandbox to use instead of an in-process one. */
   sandboxUrl?: string;
+  /** The running sandbox's --admin-token, if it has one. */
+  adminToken?: string;
   seed?: number;
   /** Clock spec for the in-process sandbox (default "instant"). */
   clock?: string;
@@ -54,7 +56,7 @@ export async function runScenarios(options: RunOptions): Promise<Transcript[]> {
   };
 
   if (options.sandboxUrl) {
-    const driver = createHttpDriver(options.sandboxUrl);
+    const driver = createHttpDriver(options.sandboxUrl, options.adminToken);
     const routes = (await driver.routes()) as Route[];
     for (const scenario of options.scenarios) {
       if (options.signal?.aborted) break;

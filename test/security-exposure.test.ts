@@ -10,6 +10,7 @@ import { createLogger } from "../sandbox/log/index.js";
 import { createMemoryStore } from "../sandbox/store/index.js";
 import { createSandbox, ERROR_CODES, exampleCreateParams, type Sandbox } from "../sandbox/index.js";
 import { isLoopbackHost } from "../sandbox/secure.js";
+import { startMerchant } from "./support/merchant.js";
 import { BUILTIN_SCENARIOS, scenarioDirector } from "../scenarios/index.js";
 
 const TOKEN = "s3cret-admin-token-42";
@@ -330,4 +331,32 @@ describe("only http and https IPN URLs", () => {
     const { settled } = sandbox.dispatcher.dispatch({ orderUID: null, url, secret: "s", fields: { orderUID: "1", orderId: "x", newStatus: "done", inAmount: "1", outAmount: "1", xml_from: "ETH", xml_to: "WMZ", timestamp: "1", toValues: [] } });
     expect((await settled)[0]).toMatchObject({ outcome: "error", error: expect.stringMatching(/only http and https|invalid URL/) });
   });
+});
+
+describe("the CLI's HTTP clients on a token-protected sandbox", () => {
+  it("run --sandbox and verify --sandbox-url send --admin-token", async () => {
+    const token = "a-long-enough-admin-token";
+    const sandbox = createSandbox({ adminToken: token, clock: "manual" });
+    const { url } = await sandbox.listen(0);
+    const merchant = await startMerchant("S");
+    try {
+      const io = () => {
+        const out = { stdout: "", stderr: "" };
+        return { out, io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) } };
+      };
+      const without = io();
+      expect(await runCli(["run", "returned", "--sandbox", url, "--ipn-url", merchant.url, "--ipn-secret", "S"], without.io)).toBe(2);
+      expect(without.out.stderr).toMatch(/401/);
+      const withToken = io();
+      expect(await runCli(["run", "returned", "--sandbox", url, "--admin-token", token, "--ipn-url", merchant.url, "--ipn-secret", "S"], withToken.io), withToken.out.stdout).toBe(0);
+      const verify = io();
+      const code = await runCli(["verify", "--sandbox-url", url, "--admin-token", token, "--ipn-url", merchant.url, "--ipn-secret", "S", "--only", "encoding", "--no-browser"], verify.io);
+      expect(verify.out.stderr).toBe("");
+      expect(code, verify.out.stdout).toBe(0);
+      expect(verify.out.stdout).toContain("pass  encoding/malformed-body");
+    } finally {
+      await merchant.close();
+      await sandbox.close();
+    }
+  }, 30_000);
 });

@@ -22,6 +22,7 @@ Options:
   --ipn-secret SECRET    the ipnSecret your backend passes to order/create (required)
   --sandbox-port N       where the kit's sandbox listens (default 7070)
   --sandbox-url URL      use a sandbox that is already running instead
+  --admin-token TOKEN    that sandbox's --admin-token, if it was started with one
   --checkout-url URL     the kit POSTs here; your backend must create an order on the sandbox, as its checkout does
   --checkout-body JSON   the JSON body of that POST (default {})
   --state-url TEMPLATE   GET your view of an order as JSON; {orderId} and {orderUID} are filled in
@@ -49,6 +50,7 @@ const VERIFY_OPTIONS = {
   "ipn-secret": { type: "string" },
   "sandbox-port": { type: "string" },
   "sandbox-url": { type: "string" },
+  "admin-token": { type: "string" },
   "checkout-url": { type: "string" },
   "checkout-body": { type: "string" },
   "state-url": { type: "string" },
@@ -78,6 +80,8 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   if (ipnSecret === undefined) throw new UsageError("verify needs --ipn-secret: the ipnSecret your backend passes to order/create");
   const sandboxUrl = urlFlag(values["sandbox-url"], "sandbox-url");
   if (sandboxUrl && values["sandbox-port"] !== undefined) throw new UsageError("give --sandbox-port (the kit starts a sandbox) or --sandbox-url (one that runs), not both");
+  const adminToken = nonEmpty(values["admin-token"], "admin-token");
+  if (adminToken !== undefined && !sandboxUrl) throw new UsageError("--admin-token goes with --sandbox-url (a running sandbox)");
   const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, 7070);
   const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");
   let checkoutBody: unknown = {};
@@ -117,7 +121,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     report = await runContracts({
       ipnUrl,
       ipnSecret,
-      ...(sandboxUrl ? { sandboxUrl } : { sandboxPort }),
+      ...(sandboxUrl ? { sandboxUrl, ...(adminToken ? { adminToken } : {}) } : { sandboxPort }),
       ...(checkoutUrl ? { checkoutUrl, checkoutBody } : {}),
       ...(stateUrl ? { stateUrl, stateField } : {}),
       ...(callbackUrl ? { callbackUrl } : {}),

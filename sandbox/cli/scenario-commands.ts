@@ -26,6 +26,7 @@ Options:
   --ipn-url URL         your IPN endpoint (required)
   --ipn-secret SECRET   the ipnSecret your endpoint checks hashes with (required)
   --sandbox URL         use a running sandbox instead of an in-process one
+  --admin-token TOKEN   that sandbox's --admin-token, if it was started with one
   --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default instant)
   --ipn-timeout MS      how long your endpoint may take to answer (default ${DEFAULT_IPN_TIMEOUT_MS})
@@ -42,6 +43,7 @@ const RUN_OPTIONS = {
   "ipn-url": { type: "string" },
   "ipn-secret": { type: "string" },
   sandbox: { type: "string" },
+  "admin-token": { type: "string" },
   seed: { type: "string" },
   clock: { type: "string" },
   "ipn-timeout": { type: "string" },
@@ -66,6 +68,8 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   if (sandboxUrl !== undefined && (values.clock !== undefined || values.seed !== undefined)) {
     throw new UsageError("--clock and --seed apply to the in-process sandbox; a running one (--sandbox) keeps its own");
   }
+  const adminToken = nonEmpty(values["admin-token"], "admin-token");
+  if (adminToken !== undefined && sandboxUrl === undefined) throw new UsageError("--admin-token goes with --sandbox (a running sandbox)");
   const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
   const clock = clockFlag(values.clock, "instant");
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
@@ -84,6 +88,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
       ipnTimeoutMs,
       ipnHashField,
       ...(sandboxUrl ? { sandboxUrl } : {}),
+      ...(adminToken ? { adminToken } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       // Text is printed as each scenario ends, so a long run shows progress.
       ...(values.json ? {} : { onTranscript: (t: Transcript) => io.stdout(formatTranscriptText(t, format) + "\n") }),
