@@ -18,6 +18,7 @@ import { createOrderService, type OrderService } from "./orders/service.js";
 import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 import { createMemoryStore, type Store } from "./store/index.js";
+import { openJournalStore } from "./store/journal.js";
 import { VERSION } from "./version.js";
 
 export interface SandboxOptions {
@@ -40,6 +41,11 @@ export interface SandboxOptions {
   /** Where a virtual clock made from a spec starts (default: now). */
   startAt?: number;
   store?: Store;
+  /**
+   * A folder that keeps orders, deliveries and the clock across restarts (an append-only journal); without it
+   * everything stays in memory. Not with `store`.
+   */
+  dataDir?: string;
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
   /** Most bytes in one API or control API request body (default 1 MiB). */
@@ -119,9 +125,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   }
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
   const catalog = options.catalog ?? createDefaultCatalog(seed);
-  const clock =
-    typeof options.clock === "object" ? options.clock : createClock(options.clock ?? "real", options.startAt === undefined ? {} : { startAt: options.startAt });
-  const store = options.store ?? createMemoryStore();
+  if (options.dataDir !== undefined && options.store !== undefined) throw new Error("give dataDir or store, not both");
+  const journal =
+    options.dataDir === undefined
+      ? null
+      : openJournalStore(options.dataDir, { warn: (message) => logger.log({ type: "info", message: `warn ${message}` }) });
+  const clockSpec = typeof options.clock === "object" ? null : (options.clock ?? "real");
+  const startAt = resumeAt(clockSpec, journal?.restored.clock ?? null) ?? options.startAt;
+  const clock = typeof options.clock === "object" ? options.clock : createClock(clockSpec!, startAt === undefined ? {} : { startAt });
+  const store = journal ?? options.store ?? createMemoryStore();
   const dispatcher = createDispatcher({
     store,
     clock,
@@ -131,7 +143,20 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     userAgent: `exchanger-sandbox/${VERSION}`,
     ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });
-  const orders = createOrderService({ store, clock, ids: createIdFactory(seed), dispatcher });
+  // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids.
+  const restoredUids = journal ? Math.max(0, ...store.listOrders().map((o) => o.uid)) : 0;
+  const orders = createOrderService({ store, clock, ids: createIdFactory(restoredUids ? seed + restoredUids : seed), dispatcher });
+  if (journal) {
+    // What was under way when the sandbox stopped goes on: unpaid orders still expire, held IPNs are still sent.
+    orders.rearmTimers();
+    dispatcher.restore(store.listDeliveries().filter((d) => d.outcome === "held" || d.outcome === "pending"));
+    const { restored } = journal;
+    if (restored.orders || restored.deliveries) {
+      logger.log({ type: "info", message: `restored ${restored.orders} orders and ${restored.deliveries} deliveries from ${journal.path}` });
+    }
+  }
+  const clockWriter = journal ? setInterval(() => journal.recordClock(clock.now()), 1000) : null;
+  clockWriter?.unref();
   let maintenance = false;
   const parts: SandboxParts = { store, clock, dispatcher, orders, catalog, logger };
   const installed = (options.extensions ?? []).map((extension) => extension(parts) ?? {});
@@ -215,8 +240,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     },
     async close() {
       for (const { close } of installed) await close?.();
+      if (clockWriter) clearInterval(clockWriter);
+      journal?.recordClock(clock.now());
       clock.dispose();
-      await dispatcher.close();
+      // With a journal, held IPNs stay held on disk for the next start rather than being cancelled.
+      await dispatcher.close({ keepHeld: journal !== null });
+      journal?.close();
       const current = server;
       server = null;
       url = null;
@@ -225,6 +254,12 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       await new Promise<void>((resolve) => current.close(() => resolve()));
     },
   };
+}
+
+/** Where a clock restored from a journal resumes: the real clock keeps its advances; the others resume where they were. */
+function resumeAt(spec: string | null, saved: { now: number; wall: number } | null): number | undefined {
+  if (spec === null || saved === null) return undefined;
+  return spec === "real" ? Date.now() + (saved.now - saved.wall) : saved.now;
 }
 
 function isLogger(value: unknown): value is Logger {

@@ -30,6 +30,7 @@ Options:
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
+  --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory)
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
   --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
   --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
@@ -51,6 +52,7 @@ const START_OPTIONS = {
   catalog: { type: "string" },
   "ipn-timeout": { type: "string" },
   "ipn-hash-field": { type: "string" },
+  data: { type: "string" },
   clock: { type: "string" },
   scenario: { type: "string" },
   "api-key": { type: "string" },
@@ -101,6 +103,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       ...(catalog ? { catalog } : {}),
       ipnTimeoutMs,
       ipnHashField: hashField,
+      ...(values.data === undefined ? {} : { dataDir: nonEmpty(values.data, "data")! }),
       clock,
       logger,
       extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],

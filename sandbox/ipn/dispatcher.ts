@@ -105,10 +105,16 @@ export interface Dispatcher {
   /** Resolves once no delivery is in flight, queued or held. */
   idle(): Promise<void>;
   /**
-   * Aborts in-flight deliveries and cancels held ones (both recorded as errors), closes pooled sockets; later IPNs
-   * are recorded, not sent.
+   * Takes over the records a durable store kept from before a restart: a held one is held again until its moment
+   * (sent at once, and said to be late, when its moment passed while the sandbox was down); one that was in flight
+   * is recorded as interrupted and not resent, as the exchanger sends each IPN once.
    */
-  close(): Promise<void>;
+  restore(records: readonly DeliveryRecord[]): void;
+  /**
+   * Aborts in-flight deliveries and cancels held ones (both recorded as errors), closes pooled sockets; later IPNs
+   * are recorded, not sent. With `keepHeld`, held records stay held in the store, for a durable store's next start.
+   */
+  close(options?: { keepHeld?: boolean }): Promise<void>;
 }
 
 /** A record waiting on the sandbox clock, or for a reorder also on its order's next IPN. */
@@ -138,6 +144,7 @@ class DeliveryStopped extends Error {
 }
 
 const SHUT_DOWN = "sandbox shut down";
+const INTERRUPTED = "interrupted: the sandbox stopped while this IPN was in flight; not resent (the exchanger sends each IPN once)";
 const RESET = "cancelled: the store was reset";
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
@@ -460,9 +467,37 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
     idle,
 
-    async close() {
+    restore(records) {
+      const now = clock.now();
+      for (const record of records) {
+        if (record.outcome === "pending") {
+          conclude({ ...record, outcome: "error", error: INTERRUPTED }, generation);
+          continue;
+        }
+        if (record.outcome !== "held") continue;
+        const parsed = parseIpnUrl(record.url, allowedHosts);
+        if ("error" in parsed) {
+          conclude({ ...record, outcome: "error", dueAt: null, error: parsed.error }, generation);
+          continue;
+        }
+        const due = record.dueAt ?? now;
+        const detail = record.faultDetail ?? "held";
+        const released = due < now ? `${detail}; sent late: the sandbox was down at its moment` : `${detail}; held across a restart`;
+        track([hold(record, parsed.url, generation, { kind: "hold", ms: Math.max(0, due - now), detail, released, reorder: false }, null)]);
+      }
+    },
+
+    async close(closeOptions = {}) {
       closed = true;
-      for (const entry of [...held]) cancelHeld(entry, SHUT_DOWN, true);
+      for (const entry of [...held]) {
+        if (closeOptions.keepHeld) {
+          // Left as held in the store: the next start takes it over.
+          unhold(entry);
+          entry.settle(entry.record);
+        } else {
+          cancelHeld(entry, SHUT_DOWN, true);
+        }
+      }
       for (const controller of inFlight) controller.abort(new DeliveryStopped("shutdown"));
       await idle();
       unsubscribe();
@@ -598,7 +633,10 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
         });
         response.on("end", () => done(true));
         response.on("error", fail);
-        response.on("close", () => fail(new IncompleteAnswer()));
+        // Only build the error when it is one: "close" follows every answer, and an Error's stack is costly.
+        response.on("close", () => {
+          if (!settled) fail(new IncompleteAnswer());
+        });
       });
       request.end(body);
     });

@@ -66,6 +66,8 @@ export interface OrderService {
   noteRead(order: Order, via: "api"): void;
   /** How many times the merchant has read the order through order/get. */
   readCount(uid: number): number;
+  /** Arms the expiry of every unpaid order in the store again (after a restart from a durable store). */
+  rearmTimers(): void;
   /** Calls `listener` for every order event; returns the unsubscribe function. */
   subscribe(listener: (event: OrderEvent) => void): () => void;
 }
@@ -189,6 +191,10 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     readCount(uid) {
       const order = store.getOrder(uid);
       return order ? (reads.get(order._id) ?? 0) : 0;
+    },
+
+    rearmTimers() {
+      for (const order of store.listOrders()) if (UNPAID_STATUSES.includes(order.status)) armExpiry(order);
     },
 
     subscribe(listener) {

@@ -1,0 +1,150 @@
+// A restart keeps orders, deliveries and the clock, and what was under way goes on: expiry and held IPNs.
+
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSandbox, exampleCreateParams, type Sandbox } from "../sandbox/index.js";
+import { JOURNAL_FILE } from "../sandbox/store/journal.js";
+import { startSink, type Sink } from "./support/sink.js";
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((x) => x.close()));
+});
+
+const dataDir = () => mkdtempSync(join(tmpdir(), "sandbox-data-"));
+
+function start(dir: string, options: Parameters<typeof createSandbox>[0] = {}, lines: string[] = []): Sandbox {
+  return createSandbox({ dataDir: dir, logger: { format: "pretty", write: (line) => lines.push(line) }, ...options });
+}
+
+async function sink(): Promise<Sink> {
+  const s = await startSink();
+  open.push(s);
+  return s;
+}
+
+async function createOrder(sandbox: Sandbox, ipnUrl?: string) {
+  const route = sandbox.catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ")!;
+  const res = await sandbox.app.request("/service/api/v1/public/exchanger/order/create/", {
+    method: "POST",
+    body: JSON.stringify(exampleCreateParams(route, ipnUrl ? { ipnUrl, ipnSecret: "S" } : {})),
+    headers: { "content-type": "application/json" },
+  });
+  const json = (await res.json()) as { data: { uid: number; _id: string } };
+  return json.data;
+}
+
+describe("a sandbox with --data", () => {
+  it("keeps orders, their history and deliveries, and hands out new uids and ids after the old ones", async () => {
+    const dir = dataDir();
+    const merchant = await sink();
+    const first = start(dir);
+    const a = await createOrder(first, merchant.url);
+    const b = await createOrder(first);
+    first.orders.move(a.uid, "waitPayment", { cause: "test" });
+    await first.dispatcher.idle();
+    const before = { orders: first.store.listOrders(), deliveries: first.store.listDeliveries() };
+    await first.close();
+
+    const second = start(dir);
+    open.push(second);
+    expect(second.store.listOrders()).toEqual(before.orders);
+    expect(second.store.listDeliveries()).toEqual(before.deliveries);
+    expect(second.store.getOrder(a.uid)!.history.map((h) => h.to)).toEqual(["new", "waitPayment"]);
+    const c = await createOrder(second);
+    expect(c.uid).toBe(b.uid + 1);
+    expect([a._id, b._id]).not.toContain(c._id);
+    second.orders.move(a.uid, "inProgress", { cause: "test" });
+    await second.dispatcher.idle();
+    expect(second.store.listDeliveries().map((d) => d.id)).toEqual(["d1", "d2"]);
+  });
+
+  it("resumes a virtual clock where it was", async () => {
+    const dir = dataDir();
+    const first = start(dir, { clock: "manual", startAt: Date.UTC(2026, 0, 1) });
+    first.clock.advance(3_600_000);
+    await first.close();
+    const second = start(dir, { clock: "manual", startAt: Date.UTC(2020, 0, 1) });
+    open.push(second);
+    expect(second.clock.now()).toBe(Date.UTC(2026, 0, 1) + 3_600_000);
+  });
+
+  it("still expires an unpaid order after a restart", async () => {
+    const dir = dataDir();
+    const first = start(dir, { clock: "manual", startAt: Date.UTC(2026, 0, 1) });
+    const order = await createOrder(first);
+    first.orders.move(order.uid, "waitPayment", { cause: "test" });
+    await first.close();
+    const second = start(dir, { clock: "manual" });
+    open.push(second);
+    second.clock.advance(29 * 60_000);
+    expect(second.store.getOrder(order.uid)!.status).toBe("waitPayment");
+    second.clock.advance(2 * 60_000);
+    expect(second.store.getOrder(order.uid)!.status).toBe("deleted");
+    expect(second.store.getOrder(order.uid)!.history.at(-1)!.cause).toBe("expiry");
+  });
+
+  it("still sends a delayed IPN after a restart, at its moment", async () => {
+    const dir = dataDir();
+    const merchant = await sink();
+    const first = start(dir, { clock: "manual", startAt: Date.UTC(2026, 0, 1) });
+    const order = await createOrder(first, merchant.url);
+    first.orders.move(order.uid, "waitPayment", { cause: "test", fault: { type: "delay", ms: 60_000 } });
+    await first.close();
+    expect(merchant.received).toHaveLength(0);
+
+    const second = start(dir, { clock: "manual" });
+    open.push(second);
+    expect(second.store.listDeliveries()[0]!.outcome).toBe("held");
+    second.clock.advance(60_000);
+    await merchant.waitFor(1);
+    await second.dispatcher.idle();
+    expect(second.store.listDeliveries()[0]).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining("held across a restart") });
+  });
+
+  it("sends a delayed IPN whose moment passed while the sandbox was down at once, and says it was late", async () => {
+    const dir = dataDir();
+    const merchant = await sink();
+    const first = start(dir);
+    const order = await createOrder(first, merchant.url);
+    first.orders.move(order.uid, "waitPayment", { cause: "test", fault: { type: "delay", ms: 100 } });
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(merchant.received).toHaveLength(0);
+    const second = start(dir);
+    open.push(second);
+    await merchant.waitFor(1);
+    await second.dispatcher.idle();
+    expect(second.store.listDeliveries()[0]).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining("sent late") });
+  });
+
+  it("skips a torn last record with a warning instead of failing to start", async () => {
+    const dir = dataDir();
+    const first = start(dir);
+    const order = await createOrder(first);
+    await first.close();
+    appendFileSync(join(dir, JOURNAL_FILE), '{"t":"order","v":{"_id":"abc","uid":10');
+    const lines: string[] = [];
+    const second = start(dir, {}, lines);
+    open.push(second);
+    expect(second.store.getOrder(order.uid)).toBeDefined();
+    expect(lines.join("\n")).toMatch(/warn journal .*skipped unreadable line \d+ \(a record torn by a crash\)/);
+    // The journal is compacted on start: the torn line is gone.
+    expect(readFileSync(join(dir, JOURNAL_FILE), "utf8")).not.toContain('"uid":10\n');
+  });
+
+  it("forgets everything on reset, across a restart too", async () => {
+    const dir = dataDir();
+    const first = start(dir);
+    await createOrder(first);
+    first.store.reset();
+    const fresh = await createOrder(first);
+    await first.close();
+    const second = start(dir);
+    open.push(second);
+    expect(second.store.listOrders().map((o) => o.uid)).toEqual([fresh.uid]);
+    expect(fresh.uid).toBe(1001);
+  });
+});

@@ -1,0 +1,67 @@
+// Run in its own process (node --expose-gc --import tsx): 1,000 orders × 6 status changes through a merchant that
+// fails 20% of requests at random; prints what the store and the merchant saw, and the heap before and after reset.
+
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createSandbox, exampleCreateParams } from "../../sandbox/index.js";
+
+const ORDERS = 1000;
+const PATH = ["waitPayment", "inProgress", "inProgressPayout", "errorPayout", "inProgressPayout", "done"] as const;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error("run with node --expose-gc");
+
+let unhandled = 0;
+process.on("unhandledRejection", () => unhandled++);
+
+// A seeded generator, so the 20% that fail are random but the same every run.
+let state = 42;
+const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const answered = { ok: 0, failed: 0 };
+const merchant = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    if (random() < 0.2) {
+      answered.failed++;
+      res.writeHead(500).end("boom");
+    } else {
+      answered.ok++;
+      res.writeHead(200).end("OK");
+    }
+  });
+});
+await new Promise<void>((resolve) => merchant.listen(0, "127.0.0.1", resolve));
+const ipnUrl = `http://127.0.0.1:${(merchant.address() as AddressInfo).port}/ipn`;
+
+const dataDir = process.argv[2];
+const sandbox = createSandbox({ ipnTimeoutMs: 5000, ...(dataDir ? { dataDir } : {}) });
+gc();
+const heapAtStart = process.memoryUsage().heapUsed;
+const started = performance.now();
+
+const route = sandbox.catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ")!;
+const uids: number[] = [];
+for (let i = 0; i < ORDERS; i++) {
+  const res = await sandbox.app.request("/service/api/v1/public/exchanger/order/create/", {
+    method: "POST",
+    body: JSON.stringify(exampleCreateParams(route, { ipnUrl, ipnSecret: "S" })),
+    headers: { "content-type": "application/json" },
+  });
+  uids.push(((await res.json()) as { data: { uid: number } }).data.uid);
+}
+for (const status of PATH) {
+  for (const uid of uids) sandbox.orders.move(uid, status, { cause: "load", force: true });
+  await sandbox.dispatcher.idle();
+}
+const records = sandbox.store.listDeliveries();
+const outcomes: Record<string, number> = {};
+for (const r of records) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+const heapAtPeak = process.memoryUsage().heapUsed;
+const seconds = (performance.now() - started) / 1000;
+
+sandbox.store.reset();
+await new Promise((resolve) => setTimeout(resolve, 50));
+gc();
+const heapAfterReset = process.memoryUsage().heapUsed;
+await sandbox.close();
+merchant.close();
+process.stdout.write(JSON.stringify({ records: records.length, outcomes, answered, unhandled, heapAtStart, heapAtPeak, heapAfterReset, seconds }) + "\n");
