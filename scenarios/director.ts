@@ -40,14 +40,31 @@ export function scenarioDirector(options: DirectorOptions): SandboxExtension {
     const stop = new AbortController();
     const driver = createLocalDriver(parts);
 
-    const start = (order: Order, scenario: Scenario, mode: PlayMode) => {
+    // Each play's progress is kept in the store, so a sandbox with --data picks unfinished plays up after a restart.
+    const metaKey = (order: Order) => `play:${order._id}`;
+    const persist = (order: Order, play: Play, progress: { step: number; startedAt: number } | null) =>
+      parts.store.setMeta(metaKey(order), { uid: order.uid, ...play, progress });
+
+    const start = (order: Order, scenario: Scenario, mode: PlayMode, resume?: { step: number; startedAt: number }) => {
       const play: Play = { scenario: scenario.name, mode, state: "running", transcript: null };
       plays.set(order._id, play);
-      parts.logger.log({ type: "info", message: `scenario ${scenario.name} plays on order ${order.uid}` });
-      playScenario(scenario, order.uid, driver, { mode, ipnTimeoutMs: options.ipnTimeoutMs, signal: stop.signal }).then(
+      parts.logger.log({ type: "info", message: `scenario ${scenario.name} ${resume ? `resumes at step ${resume.step}` : "plays"} on order ${order.uid}` });
+      persist(order, play, resume ?? { step: 0, startedAt: parts.clock.now() });
+      playScenario(scenario, order.uid, driver, {
+        mode,
+        ipnTimeoutMs: options.ipnTimeoutMs,
+        signal: stop.signal,
+        onStep: (step, startedAt) => {
+          if (!stop.signal.aborted && parts.store.getOrder(order.uid)?._id === order._id) persist(order, play, { step, startedAt });
+        },
+        ...(resume ? { resume } : {}),
+      }).then(
         (transcript) => {
+          // A play cut short by shutdown stays "running" in the store, to be resumed on the next start.
+          if (stop.signal.aborted) return;
           play.transcript = transcript;
           play.state = transcript.passed ? "passed" : "failed";
+          if (parts.store.getOrder(order.uid)?._id === order._id) persist(order, play, null);
           parts.logger.log({ type: "info", message: formatTranscriptText(transcript, { timings: true }).trimEnd() });
         },
         (error: unknown) => {
@@ -56,6 +73,16 @@ export function scenarioDirector(options: DirectorOptions): SandboxExtension {
         },
       );
     };
+
+    // Plays the store remembers: finished ones are shown again, unfinished ones go on from the step they were at.
+    for (const [key, value] of parts.store.listMeta("play:")) {
+      const saved = value as Play & { uid: number; progress: { step: number; startedAt: number } | null };
+      const order = parts.store.getOrder(saved.uid);
+      const scenario = options.library.find((s) => s.name === saved.scenario);
+      if (!order || `play:${order._id}` !== key) continue;
+      if (saved.state === "running" && scenario && saved.progress) start(order, scenario, saved.mode, saved.progress);
+      else plays.set(order._id, { scenario: saved.scenario, mode: saved.mode, state: saved.state, transcript: saved.transcript });
+    }
 
     const unsubscribe = parts.orders.subscribe((event) => {
       if (event.type !== "created") return;

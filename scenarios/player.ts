@@ -57,7 +57,9 @@ export type TranscriptEvent =
   | { at: number; kind: "wait"; ms: number }
   | { at: number; kind: "waitFor"; event: WaitEvent; happened: boolean; timeoutMs: number }
   | { at: number; kind: "expect"; step: number; expectation: Expectation; ok: boolean; detail: string }
-  | { at: number; kind: "error"; step: number; message: string };
+  | { at: number; kind: "error"; step: number; message: string }
+  /** The play was picked up again after a restart, from this step. */
+  | { at: number; kind: "resumed"; step: number };
 
 export interface Transcript {
   scenario: string;
@@ -74,6 +76,10 @@ export interface PlayOptions {
   ipnTimeoutMs: number;
   /** Stops the play between steps (e.g. when the sandbox shuts down). */
   signal?: AbortSignal;
+  /** Called as each step begins, with the sandbox time, so a durable host can resume the play after a restart. */
+  onStep?: (index: number, startedAt: number) => void;
+  /** Resume from this step (after a restart): the steps before it already ran. */
+  resume?: { step: number; startedAt: number };
 }
 
 const DEFAULT_WAIT_FOR_TIMEOUT_MS = 30_000;
@@ -112,8 +118,12 @@ export async function playScenario(scenario: Scenario, uid: number, driver: Scen
   const expectations: { step: number; expectation: Expectation; records: () => string[] }[] = [];
   const readsAt: number[] = [];
 
+  if (options.resume) events.push({ at: (await driver.now()) - origin, kind: "resumed", step: options.resume.step });
   for (const [index, step] of scenario.steps.entries()) {
+    if (options.resume && index < options.resume.step) continue;
     if (options.signal?.aborted) break;
+    const resumedHere = options.resume?.step === index ? options.resume.startedAt : null;
+    options.onStep?.(index, resumedHere ?? (await driver.now()));
     readsAt[index] = (await driver.order(uid)).reads;
     try {
       const outcome = await runStep(step, index);
@@ -129,7 +139,11 @@ export async function playScenario(scenario: Scenario, uid: number, driver: Scen
       switch (stepAction(current)) {
         case "move": {
           const move = current as Extract<Step, { move: OrderStatus }>;
-          await driver.move(uid, move.move, move.fault, cause);
+          // Resumed after a restart on a move that had already happened: do not make it twice.
+          const alreadyThere = resumedHere !== null && (await driver.order(uid)).status === move.move;
+          if (!alreadyThere) await driver.move(uid, move.move, move.fault, cause);
+          // The move is made: a restart from here goes on with the next step, never makes this move again.
+          options.onStep?.(i + 1, await driver.now());
           await driver.settle(uid, { flushHeld: false, timeoutMs: settleTimeout });
           if (move.expect) expectations.push({ step: i, expectation: move.expect, records: () => stepRecords[i] ?? [] });
           return "next";
@@ -138,6 +152,7 @@ export async function playScenario(scenario: Scenario, uid: number, driver: Scen
           const pay = current as Extract<Step, { pay: true }>;
           if (options.mode === "auto") {
             await driver.pay(uid, pay.fault, cause);
+            options.onStep?.(i + 1, await driver.now());
           } else {
             const paid = await waitUntil(async () => {
               const order = await driver.order(uid);
@@ -157,8 +172,10 @@ export async function playScenario(scenario: Scenario, uid: number, driver: Scen
         }
         case "wait": {
           const wait = current as Extract<Step, { wait: unknown }>;
-          const ms = durationMs(wait.wait);
-          events.push({ at: (await driver.now()) - origin, kind: "wait", ms });
+          // A wait cut short by a restart only waits for what is left of it.
+          const now = await driver.now();
+          const ms = Math.max(0, durationMs(wait.wait) - (resumedHere === null ? 0 : now - resumedHere));
+          events.push({ at: now - origin, kind: "wait", ms });
           await driver.sleep(ms);
           await driver.settle(uid, { flushHeld: false, timeoutMs: settleTimeout });
           return "next";
@@ -186,8 +203,8 @@ export async function playScenario(scenario: Scenario, uid: number, driver: Scen
     }
   }
 
-  // Let every held IPN go out and every answer come back before judging.
-  await driver.settle(uid, { flushHeld: true, timeoutMs: settleTimeout * 4 });
+  // Let every held IPN go out and every answer come back before judging (unless the host is shutting down).
+  if (!options.signal?.aborted) await driver.settle(uid, { flushHeld: true, timeoutMs: settleTimeout * 4 });
   await collect();
   const final = new Map((await driver.deliveries(uid)).map((r) => [r.id, r]));
   for (const [i, event] of events.entries()) {

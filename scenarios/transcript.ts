@@ -39,6 +39,8 @@ function describeEvent(event: TranscriptEvent, options: FormatOptions): string {
       return `expect  step ${event.step} ${event.expectation}: ${event.ok ? "ok" : "FAILED"} (${event.detail})`;
     case "error":
       return `error   step ${event.step}: ${event.message}`;
+    case "resumed":
+      return `resumed at step ${event.step}, after a restart`;
   }
 }
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSandbox, exampleCreateParams, type Sandbox } from "../sandbox/index.js";
 import { JOURNAL_FILE } from "../sandbox/store/journal.js";
+import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { startSink, type Sink } from "./support/sink.js";
 
 const open: { close(): Promise<void> }[] = [];
@@ -146,5 +147,48 @@ describe("a sandbox with --data", () => {
     open.push(second);
     expect(second.store.listOrders().map((o) => o.uid)).toEqual([fresh.uid]);
     expect(fresh.uid).toBe(1001);
+  });
+});
+
+describe("scenario plays with --data", () => {
+  const director = () => scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs: 2000, defaultScenario: findBuiltinScenario("hold-then-done")! });
+
+  async function until(check: () => boolean, what: string) {
+    const deadline = Date.now() + 5000;
+    while (!check()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it("go on after a restart: a play waiting for the client, then in the middle of a two-hour wait", async () => {
+    const dir = dataDir();
+    const merchant = await sink();
+    const first = start(dir, { clock: "manual", startAt: Date.UTC(2026, 0, 1), extensions: [director()] });
+    const order = await createOrder(first, merchant.url);
+    await until(() => first.store.getOrder(order.uid)!.status === "waitPayment", "waitPayment");
+    await first.close();
+
+    // The play was waiting for the client to pay; after a restart it still is.
+    const second = start(dir, { clock: "manual", extensions: [director()] });
+    second.orders.pay(order.uid, "test");
+    await until(() => second.store.getOrder(order.uid)!.status === "hold", "hold");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await second.close();
+
+    // Cut short in the middle of its two-hour wait: after another restart only what is left of it is waited for.
+    const third = start(dir, { clock: "manual", extensions: [director()] });
+    open.push(third);
+    third.clock.advance(3_600_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third.store.getOrder(order.uid)!.status).toBe("hold");
+    third.clock.advance(3_600_000);
+    await until(() => third.store.getOrder(order.uid)!.status === "done", "done");
+    const res = await third.app.request(`/_sandbox/orders/${order.uid}/scenario`);
+    await until(() => (third.store.getMeta(`play:${third.store.getOrder(order.uid)!._id}`) as { state: string }).state !== "running", "the play to end");
+    const play = (await (await third.app.request(`/_sandbox/orders/${order.uid}/scenario`)).json()) as { state: string; transcript: { events: { kind: string }[] } };
+    expect(res.status).toBe(200);
+    expect(play.state).toBe("passed");
+    expect(play.transcript.events.some((e) => e.kind === "resumed")).toBe(true);
   });
 });

@@ -24,6 +24,15 @@ export interface Store {
   /** The next delivery id, "d1", "d2", … */
   nextDeliveryId(): string;
 
+  /**
+   * Small named values that extensions keep beside the orders (e.g. a scenario play's progress), durable when the
+   * store is; `undefined` deletes. Forgotten on reset.
+   */
+  setMeta(key: string, value: unknown): void;
+  getMeta(key: string): unknown;
+  /** Every meta key starting with `prefix`, with its value. */
+  listMeta(prefix: string): [string, unknown][];
+
   /** Forgets every order and delivery; uids and delivery ids start again. */
   reset(): void;
   /** Calls `listener` after every change; returns the unsubscribe function. */
@@ -43,6 +52,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const orders = new Map<number, Order>();
   const deliveries = new Map<string, DeliveryRecord>();
   const byOrder = new Map<number, string[]>();
+  const meta = new Map<string, unknown>();
   const listeners = new Set<(change: StoreChange) => void>();
   let uid = firstUid;
   let deliverySeq = 1;
@@ -90,7 +100,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     nextDeliveryId: () => `d${deliverySeq++}`,
 
+    setMeta(key, value) {
+      if (value === undefined) meta.delete(key);
+      else meta.set(key, value);
+    },
+    getMeta: (key) => meta.get(key),
+    listMeta: (prefix) => [...meta.entries()].filter(([key]) => key.startsWith(prefix)),
+
     reset() {
+      meta.clear();
       orders.clear();
       deliveries.clear();
       byOrder.clear();

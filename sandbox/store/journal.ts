@@ -14,6 +14,7 @@ type JournalLine =
   | { t: "header"; version: 1 }
   | { t: "order"; v: Order }
   | { t: "delivery"; v: DeliveryRecord }
+  | { t: "meta"; k: string; v?: unknown }
   | { t: "reset" }
   | { t: "clock"; now: number; wall: number };
 
@@ -52,6 +53,7 @@ export function openJournalStore(dir: string, options: { warn?: (message: string
   put(snapshot, { t: "header", version: 1 });
   for (const order of memory.listOrders()) put(snapshot, { t: "order", v: order });
   for (const record of memory.listDeliveries()) put(snapshot, { t: "delivery", v: record });
+  for (const [k, v] of memory.listMeta("")) put(snapshot, { t: "meta", k, v });
   if (restored.clock) put(snapshot, { t: "clock", ...restored.clock });
   fsyncSync(snapshot);
   closeSync(snapshot);
@@ -93,6 +95,10 @@ export function openJournalStore(dir: string, options: { warn?: (message: string
       const next = memory.updateDelivery(id, patch);
       write({ t: "delivery", v: next });
       return next;
+    },
+    setMeta(key, value) {
+      write(value === undefined ? { t: "meta", k: key } : { t: "meta", k: key, v: value });
+      memory.setMeta(key, value);
     },
     reset() {
       write({ t: "reset" });
@@ -141,6 +147,9 @@ function replay(path: string, store: Store, warn: (message: string) => void): Re
         if (store.getDelivery(line.v.id)) store.updateDelivery(line.v.id, line.v);
         else store.addDelivery(line.v);
         maxDelivery = Math.max(maxDelivery, Number(line.v.id.slice(1)) || 0);
+        break;
+      case "meta":
+        store.setMeta(line.k, line.v);
         break;
       case "reset":
         store.reset();
