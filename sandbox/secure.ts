@@ -1,14 +1,18 @@
 // Security helpers shared by every part: constant-time secret comparison, loopback detection, the IPN host allowlist.
 
-import { createHash, timingSafeEqual } from "node:crypto";
+import * as crypto from "node:crypto";
 import { isIP } from "node:net";
+
+// One-shot hashing where Node has it (20.12 and later): a Hash object per side was a third of an order/get's time.
+const sha256 =
+  typeof crypto.hash === "function"
+    ? (text: string) => crypto.hash("sha256", text, "buffer")
+    : (text: string) => crypto.createHash("sha256").update(text).digest();
 
 /** True when `given` equals `expected`, in time that depends on neither's content. */
 export function safeEqual(given: string, expected: string): boolean {
   // Hashing first gives equal-length buffers, so the length of the secret does not leak either.
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
+  return crypto.timingSafeEqual(sha256(given), sha256(expected)) && given.length === expected.length;
 }
 
 /**

@@ -42,8 +42,9 @@ describe("1,000 orders × 6 status changes through a merchant that fails 20% of 
     expect(result.unhandled).toBe(0);
     const grew = result.heapAtPeak - result.heapAtStart;
     expect(grew).toBeGreaterThan(0);
-    // Back near the start: at most a fifth of what the load added is still held after reset.
-    expect(result.heapAfterReset - result.heapAtStart).toBeLessThan(Math.max(grew / 5, 8 * 1024 * 1024));
+    // Back near the start: at most a third of what the load added is still held after reset (compiled code, pooled
+    // sockets and the like stay; 6,000 delivery records kept by mistake would hold most of it).
+    expect(result.heapAfterReset - result.heapAtStart).toBeLessThan(grew / 3);
   }, 120_000);
 });
 

@@ -157,17 +157,23 @@ export function createApi(deps: ApiDeps): Hono {
   };
 
   const app = new Hono();
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
-        c.header("Connection", "close");
-        return respond(c, clock, logger, performance.now(), new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes }));
-      },
-    }),
-  );
+  const tooLarge = (c: Context) => {
+    // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
+    c.header("Connection", "close");
+    return respond(c, clock, logger, performance.now(), new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes }));
+  };
+  const limit = bodyLimit({ maxSize: deps.maxBodyBytes, onError: tooLarge });
+  app.use("*", async (c, next) => {
+    // hono's bodyLimit starts by reading `c.req.raw.body`, which makes @hono/node-server build a full web Request and
+    // body stream for every call, a GET's too: that alone cost more than the rest of order/get. A GET has no body, and
+    // a declared Content-Length is checked as bodyLimit would; only a chunked body needs bodyLimit to count it.
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const length = c.req.header("content-length");
+    if (length !== undefined && c.req.header("transfer-encoding") === undefined) {
+      return Number.parseInt(length || "0", 10) > deps.maxBodyBytes ? tooLarge(c) : next();
+    }
+    return limit(c, next);
+  });
 
   app.all("/*", async (c) => {
     const started = performance.now();
@@ -205,7 +211,7 @@ function respond(c: Context, clock: Clock, logger: Logger, started: number, resu
   logger.log({
     type: "api",
     method: c.req.method,
-    path: c.req.path + (new URL(c.req.url).search || ""),
+    path: c.req.path + querySuffix(c.req.url),
     httpStatus: 200,
     outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
     latencyMs: meta.latencyMs,
@@ -213,6 +219,15 @@ function respond(c: Context, clock: Clock, logger: Logger, started: number, resu
     ...(uid === undefined ? {} : { uid }),
   });
   return c.json(body, 200);
+}
+
+/** The `?…` part of a request URL, as URL.search gives it, without parsing the URL on every call. */
+function querySuffix(url: string): string {
+  const at = url.indexOf("?");
+  if (at === -1) return "";
+  const hash = url.indexOf("#", at);
+  const search = hash === -1 ? url.slice(at) : url.slice(at, hash);
+  return search === "?" ? "" : search;
 }
 
 /** The real service ignores parameters it does not know; the sandbox does too, but says so in the log. */

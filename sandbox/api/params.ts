@@ -164,15 +164,15 @@ export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARA
   if (text.trim() === "") return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenKey(key);
-      return value;
-    });
+    parsed = JSON.parse(text);
   } catch (error) {
-    if (error instanceof ForbiddenKey) throw malformed(`The JSON body uses the forbidden key ${error.key}`, { key: error.key });
     const reason = error instanceof Error ? error.message : String(error);
     throw malformed(`The body is not valid JSON (${reason}); send a JSON object such as {"routeId": "…"}`);
   }
+  // Checked after parsing rather than by a reviver, which makes JSON.parse several times slower. JSON.parse keeps a
+  // "__proto__" key as a plain own property, so the walk sees every key a reviver would, in the same order.
+  const forbidden = findForbiddenKey(parsed);
+  if (forbidden !== null) throw malformed(`The JSON body uses the forbidden key ${forbidden}`, { key: forbidden });
   if (!isPlainObject(parsed)) {
     throw malformed(`The JSON body must be an object of parameters, got ${Array.isArray(parsed) ? "an array" : typeof parsed === "object" ? "null" : typeof parsed}`);
   }
@@ -180,10 +180,15 @@ export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARA
   return parsed;
 }
 
-class ForbiddenKey extends Error {
-  constructor(readonly key: string) {
-    super(key);
+/** The first forbidden key in the order a JSON.parse reviver meets them: each value's own keys before its key. */
+function findForbiddenKey(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  for (const key of Object.keys(value)) {
+    const inner = findForbiddenKey((value as Record<string, unknown>)[key]);
+    if (inner !== null) return inner;
+    if (FORBIDDEN_KEYS.has(key)) return key;
   }
+  return null;
 }
 
 /**

@@ -1,8 +1,9 @@
 // The built-in route catalogue: a dozen realistic routes whose ids, rates and reserves follow from one seed.
 
-import { Faker, base, en } from "@faker-js/faker";
+import type { Faker } from "@faker-js/faker";
 import Big from "big.js";
 import { ADDRESS_HINTS, ADDRESS_PATTERNS, generateAddress } from "./address.js";
+import { createEnglishFaker } from "./faker.js";
 import type { Catalog, Currency, Network, Route, RouteField } from "./types.js";
 
 interface CurrencySpec {
@@ -79,7 +80,7 @@ export function createDefaultCatalog(seed: number): Catalog {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
     throw new RangeError(`createDefaultCatalog: seed must be an integer 0..4294967295, got ${String(seed)}`);
   }
-  const faker = new Faker({ locale: [en, base] });
+  const faker = createEnglishFaker();
   const reseed = (key: string): Faker => {
     faker.seed([seed, fnv1a(key)]);
     return faker;

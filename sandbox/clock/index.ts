@@ -1,5 +1,9 @@
 // The sandbox clock: the one source of "now" and of timers, real or virtual, so time can be bent in tests and scenarios.
 
+import { MinQueue } from "./queue.js";
+
+export { MinQueue };
+
 /**
  * How sandbox time moves:
  * - `real`: with the wall clock (plus whatever `advance` added).
@@ -69,85 +73,133 @@ interface PendingTimer {
   dueAt: number;
   seq: number;
   fn: () => void;
-  handle: ReturnType<typeof setTimeout> | undefined;
+  /** Fired or cancelled: it stays in the queue until it reaches the top, and is then skipped. */
+  done: boolean;
 }
+
+/** setTimeout's longest wait; a longer one would fire at once. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
 
 /**
  * One implementation for all kinds: sandbox time is `base + (wall - wallBase) × speed + offset`, with speed 0 for
- * the virtual clocks. Timers are kept in one ordered set; on moving clocks each also has a wall-time setTimeout.
+ * the virtual clocks. Pending timers sit in one priority queue, earliest first. A moving clock keeps a single
+ * wall-time setTimeout, for the earliest of them, rather than one per timer: every order sets an expiry timer,
+ * and a heap push is far cheaper than a setTimeout.
  */
 function createTimerClock(kind: ClockKind, speed: number, startAt: number, wallNow: () => number): Clock {
   const wallBase = wallNow();
   let offset = 0;
   let seq = 0;
-  const pending = new Set<PendingTimer>();
+  const queue = new MinQueue<PendingTimer>(byDueThenSeq);
+  /** Timers neither fired nor cancelled. */
+  let live = 0;
   const current = () => startAt + (wallNow() - wallBase) * speed + offset;
   const moving = speed > 0;
 
-  const ordered = () => [...pending].sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
+  /** The earliest live timer, dropping fired and cancelled ones from the top. */
+  const peek = (): PendingTimer | undefined => {
+    let top = queue.peek();
+    while (top?.done) {
+      queue.pop();
+      top = queue.peek();
+    }
+    return top;
+  };
 
   const fire = (timer: PendingTimer) => {
-    if (!pending.delete(timer)) return;
-    if (timer.handle !== undefined) clearTimeout(timer.handle);
+    timer.done = true;
+    live--;
     timer.fn();
   };
 
-  const arm = (timer: PendingTimer) => {
+  // The wall-time setTimeout of a moving clock, the sandbox time it was set for, and whether setTimeout's range cut
+  // its wait short (it then fires before that time, finds nothing due, and is set again).
+  let wallTimer: ReturnType<typeof setTimeout> | undefined;
+  let wallTimerFor = Number.POSITIVE_INFINITY;
+  let wallTimerCut = false;
+
+  const disarm = () => {
+    if (wallTimer !== undefined) clearTimeout(wallTimer);
+    wallTimer = undefined;
+    wallTimerFor = Number.POSITIVE_INFINITY;
+  };
+
+  /** Sets the wall-time timer for the earliest live timer (a moving clock only). */
+  const arm = () => {
     if (!moving) return;
-    if (timer.handle !== undefined) clearTimeout(timer.handle);
-    const wait = Math.max(0, (timer.dueAt - current()) / speed);
-    timer.handle = setTimeout(() => fire(timer), Math.ceil(wait));
-    timer.handle.unref?.();
+    const next = peek();
+    if (next !== undefined && wallTimer !== undefined && wallTimerFor === next.dueAt) return;
+    disarm();
+    if (next === undefined) return;
+    const wait = Math.ceil(Math.max(0, (next.dueAt - current()) / speed));
+    wallTimerFor = next.dueAt;
+    wallTimerCut = wait > MAX_TIMEOUT_MS;
+    wallTimer = setTimeout(onWallTimer, Math.min(wait, MAX_TIMEOUT_MS));
+    wallTimer.unref?.();
+  };
+
+  const onWallTimer = () => {
+    // What it was set for fires now, even if the wall clock reads a hair early, as a setTimeout of its own would.
+    const upTo = wallTimerCut ? current() : Math.max(current(), wallTimerFor);
+    wallTimer = undefined;
+    wallTimerFor = Number.POSITIVE_INFINITY;
+    try {
+      for (let next = peek(); next !== undefined && next.dueAt <= upTo; next = peek()) {
+        queue.pop();
+        fire(next);
+      }
+    } finally {
+      arm();
+    }
   };
 
   /** Moves time to `target` (if later), firing every timer due by then in order, each at its own moment. */
   const advanceTo = (target: number) => {
-    let queue = ordered();
-    let seen = seq;
-    for (;;) {
-      // Re-sort only when a fired timer set new ones.
-      if (seq !== seen) {
-        queue = ordered();
-        seen = seq;
+    try {
+      // Timers set by a fired one join the queue, and fire in this same advance when they fall due by `target`.
+      for (let next = peek(); next !== undefined && next.dueAt <= target; next = peek()) {
+        queue.pop();
+        if (next.dueAt > current()) offset += next.dueAt - current();
+        fire(next);
       }
-      const next = queue.shift();
-      if (!next) break;
-      if (!pending.has(next)) continue;
-      if (next.dueAt > target) break;
-      if (next.dueAt > current()) offset += next.dueAt - current();
-      fire(next);
+      if (target > current()) offset += target - current();
+    } finally {
+      // Time jumped: the wall-time wait to the next timer is shorter now.
+      disarm();
+      arm();
     }
-    if (target > current()) offset += target - current();
-    for (const timer of pending) arm(timer);
   };
 
   const setTimer = (ms: number, fn: () => void): Timer => {
-    const timer: PendingTimer = { dueAt: current() + Math.max(0, ms), seq: seq++, fn, handle: undefined };
-    pending.add(timer);
-    arm(timer);
+    const timer: PendingTimer = { dueAt: current() + Math.max(0, ms), seq: seq++, fn, done: false };
+    queue.push(timer);
+    live++;
+    if (moving && timer.dueAt < wallTimerFor) arm();
     return {
       cancel() {
-        if (timer.handle !== undefined) clearTimeout(timer.handle);
-        pending.delete(timer);
+        if (timer.done) return;
+        timer.done = true;
+        live--;
+        // Cancelled timers wait in the queue until they reach its top; drop them when they are most of it.
+        if (queue.size > 64 && live < queue.size / 2) queue.keep((t) => !t.done);
       },
     };
   };
 
   // Instant sleeps are queued and completed one at a time, earliest first, each on a fresh turn of the event
   // loop, so that work started by one (an IPN, a scenario step) is under way before time jumps again.
-  const sleepers: { target: number; seq: number; resolve: () => void }[] = [];
+  const sleepers = new MinQueue<{ dueAt: number; seq: number; resolve: () => void }>(byDueThenSeq);
   let draining = false;
   const drainSleepers = () => {
     if (draining) return;
     draining = true;
     setImmediate(() => {
       draining = false;
-      sleepers.sort((a, b) => a.target - b.target || a.seq - b.seq);
-      const next = sleepers.shift();
+      const next = sleepers.pop();
       if (!next) return;
-      advanceTo(next.target);
+      advanceTo(next.dueAt);
       next.resolve();
-      if (sleepers.length) drainSleepers();
+      if (sleepers.size > 0) drainSleepers();
     });
   };
 
@@ -160,7 +212,7 @@ function createTimerClock(kind: ClockKind, speed: number, startAt: number, wallN
       const wait = Math.max(0, ms);
       if (kind === "instant") {
         return new Promise<void>((resolve) => {
-          sleepers.push({ target: current() + wait, seq: seq++, resolve });
+          sleepers.push({ dueAt: current() + wait, seq: seq++, resolve });
           drainSleepers();
         });
       }
@@ -171,11 +223,16 @@ function createTimerClock(kind: ClockKind, speed: number, startAt: number, wallN
       advanceTo(current() + ms);
     },
     nextTimerAt() {
-      return ordered()[0]?.dueAt ?? null;
+      return peek()?.dueAt ?? null;
     },
     dispose() {
-      for (const timer of pending) if (timer.handle !== undefined) clearTimeout(timer.handle);
-      pending.clear();
+      disarm();
+      queue.clear();
+      live = 0;
     },
   };
+}
+
+function byDueThenSeq(a: { dueAt: number; seq: number }, b: { dueAt: number; seq: number }): boolean {
+  return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
 }

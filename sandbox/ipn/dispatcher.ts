@@ -580,7 +580,69 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
     "https:": new https.Agent({ keepAlive: true, maxSockets }),
   };
 
-  const send: Transport = ({ url, body, headers, signal, onStatus }) =>
+  // Requests wait for a socket here, per origin, rather than in the agent: an agent's queue is an array it shifts on
+  // every freed socket, which is quadratic in a burst of thousands of IPNs, and each queued request would already
+  // be a ClientRequest with its headers and buffers.
+  const origins = new Map<string, { active: number; waiting: Waiter[]; head: number }>();
+
+  const acquire = (origin: string, signal: AbortSignal): Promise<void> | null => {
+    let slots = origins.get(origin);
+    if (!slots) origins.set(origin, (slots = { active: 0, waiting: [], head: 0 }));
+    if (slots.active < maxSockets) {
+      slots.active++;
+      return null;
+    }
+    const queue = slots;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        waiter.gone = true;
+        reject(signal.reason);
+      };
+      const waiter: Waiter = {
+        go: () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        gone: false,
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      queue.waiting.push(waiter);
+    });
+  };
+
+  const release = (origin: string) => {
+    const slots = origins.get(origin)!;
+    while (slots.head < slots.waiting.length) {
+      const next = slots.waiting[slots.head++]!;
+      // Drop the served part of the queue now and then, so that a queue that never empties does not grow forever.
+      if (slots.head >= 1024 && slots.head * 2 >= slots.waiting.length) {
+        slots.waiting = slots.waiting.slice(slots.head);
+        slots.head = 0;
+      }
+      if (next.gone) continue;
+      next.go();
+      return;
+    }
+    slots.waiting = [];
+    slots.head = 0;
+    if (--slots.active === 0) origins.delete(origin);
+  };
+
+  const send: Transport = (request) => {
+    if (request.signal.aborted) return Promise.reject(request.signal.reason);
+    const origin = request.url.origin;
+    const sendHoldingSocket = () => {
+      const sent = sendNow(request);
+      const done = () => release(origin);
+      sent.then(done, done);
+      return sent;
+    };
+    // A waiting request that is aborted rejects holding no socket, and so releases none.
+    const waiting = acquire(origin, request.signal);
+    return waiting === null ? sendHoldingSocket() : waiting.then(sendHoldingSocket);
+  };
+
+  const sendNow: Transport = ({ url, body, headers, signal, onStatus }) =>
     new Promise<TransportResponse>((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason);
@@ -648,6 +710,13 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
       agents["https:"].destroy();
     },
   };
+}
+
+/** A request waiting for a free socket towards its origin. */
+interface Waiter {
+  go: () => void;
+  /** Aborted while waiting: skipped when its turn comes. */
+  gone: boolean;
 }
 
 class IncompleteAnswer extends Error {

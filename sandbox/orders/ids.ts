@@ -1,6 +1,7 @@
 // Order identifiers in the engine's formats, drawn from a seeded generator so one seed gives the same ids.
 
-import { Faker, base, en } from "@faker-js/faker";
+import type { Faker } from "@faker-js/faker";
+import { createEnglishFaker } from "../catalog/faker.js";
 
 export interface IdFactory {
   /** 24-hex ObjectId. */
@@ -14,7 +15,7 @@ export interface IdFactory {
 }
 
 export function createIdFactory(seed: number): IdFactory {
-  const faker = new Faker({ locale: [en, base] });
+  const faker = createEnglishFaker();
   faker.seed(seed);
   return {
     objectId: () => faker.database.mongodbObjectId(),

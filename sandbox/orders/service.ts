@@ -1,7 +1,7 @@
 // The order service: creates, finds and moves orders, and fires each status change's IPN.
 
 import { generateAddress } from "../catalog/index.js";
-import type { Clock } from "../clock/index.js";
+import { MinQueue, type Clock, type Timer } from "../clock/index.js";
 import type { Dispatcher, FaultSpec, IpnFields } from "../ipn/index.js";
 import type { Store } from "../store/index.js";
 import { safeEqual } from "../secure.js";
@@ -84,20 +84,55 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   // Kept beside the orders, not in them: a read is frequent and changes nothing about the order.
   const reads = new Map<string, number>();
   store.subscribe((change) => {
-    if (change.kind === "reset") reads.clear();
+    if (change.kind !== "reset") return;
+    reads.clear();
+    // The orders waiting for their deadline are gone; their uids may come back for new orders.
+    deadlines.clear();
+    armDeadlineTimer();
   });
   const emit = (event: OrderEvent) => {
     for (const listener of listeners) listener(event);
   };
 
+  // Orders wait for their payment deadline in one queue, earliest first, behind a single clock timer set for the
+  // earliest: a timer and a closure for each order took more memory than anything else an order holds but itself.
+  const deadlines = new MinQueue<Order>((a, b) => a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.uid < b.uid));
+  let deadlineTimer: Timer | null = null;
+  let deadlineTimerFor = Number.POSITIVE_INFINITY;
+
+  const armDeadlineTimer = () => {
+    const next = deadlines.peek();
+    if (next !== undefined && deadlineTimer !== null && next.expiresAt === deadlineTimerFor) return;
+    deadlineTimer?.cancel();
+    deadlineTimer = null;
+    deadlineTimerFor = Number.POSITIVE_INFINITY;
+    if (next === undefined) return;
+    deadlineTimerFor = next.expiresAt;
+    deadlineTimer = clock.setTimer(next.expiresAt - clock.now(), expireDue);
+  };
+
   /** An unpaid order expires to deleted when its payment window ends, on whatever clock runs. */
+  const expireDue = () => {
+    // Everything due by the deadline the timer was set for goes now, as the timer of each order's own would have.
+    const upTo = Math.max(clock.now(), deadlineTimerFor);
+    deadlineTimer = null;
+    deadlineTimerFor = Number.POSITIVE_INFINITY;
+    try {
+      for (let order = deadlines.peek(); order !== undefined && order.expiresAt <= upTo; order = deadlines.peek()) {
+        deadlines.pop();
+        const current = store.getOrder(order.uid);
+        // After a reset the uid may name another order: only expire the one this deadline was set for.
+        if (!current || current._id !== order._id || !UNPAID_STATUSES.includes(current.status)) continue;
+        service.move(order.uid, "deleted", { cause: "expiry" });
+      }
+    } finally {
+      armDeadlineTimer();
+    }
+  };
+
   const armExpiry = (order: Order) => {
-    clock.setTimer(order.expiresAt - clock.now(), () => {
-      const current = store.getOrder(order.uid);
-      // After a reset the uid may name another order: only expire the one this timer was set for.
-      if (!current || current._id !== order._id || !UNPAID_STATUSES.includes(current.status)) return;
-      service.move(order.uid, "deleted", { cause: "expiry" });
-    });
+    deadlines.push(order);
+    if (order.expiresAt < deadlineTimerFor) armDeadlineTimer();
   };
 
   const toOrderValues = (values: ValidatedValue[]): OrderValue[] =>
@@ -205,9 +240,17 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   return service;
 }
 
+/** One frozen copy per catalogue currency, shared by all its orders: a copy per order was a tenth of its memory. */
+const currencyCopies = new WeakMap<Order["route"]["from"], Order["route"]["from"]>();
+
 function pickCurrency(currency: Order["route"]["from"]): Order["route"]["from"] {
-  const { _id, name, symbol, xml, decimal, network } = currency;
-  return { _id, name, symbol, xml, decimal, network };
+  let copy = currencyCopies.get(currency);
+  if (!copy) {
+    const { _id, name, symbol, xml, decimal, network } = currency;
+    copy = Object.freeze({ _id, name, symbol, xml, decimal, network });
+    currencyCopies.set(currency, copy);
+  }
+  return copy;
 }
 
 /** The IPN's fields for an order that has just moved to its current status. */
