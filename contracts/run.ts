@@ -1,6 +1,6 @@
 // Runs the contracts against a merchant: sets up orders through its checkout, sends IPNs, and judges the answers.
 
-import { createSandbox, encodeIpnBody, signIpn, type DeliveryRecord, type IpnFields, type Sandbox } from "../sandbox/index.js";
+import { createSandbox, encodeIpnBody, exampleCreateParams, ipnFieldsFor, signIpn, type DeliveryRecord, type IpnFields, type Route, type Sandbox } from "../sandbox/index.js";
 import { walkReturnInBrowser } from "./browser.js";
 import { ask, sandboxClient, SetupError, type SandboxClient, type SandboxOrder } from "./clients.js";
 import { merchant as createMerchant, stateDifferences, type Merchant, type MerchantState } from "./merchant.js";
@@ -197,19 +197,14 @@ function stateError(state: MerchantState | { error: string }): string | null {
 async function freshOrder(ctx: Context): Promise<SandboxOrder> {
   if (ctx.merchant.canCheckout) return ctx.merchant.checkout();
   const routes = await ctx.sandbox.routes();
-  const route = routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? routes[0];
-  const values = (fields: { _id: string; placeholder: string; required: boolean }[]) => fields.filter((f) => f.required).map((f) => ({ key: f._id, value: f.placeholder }));
-  return ctx.sandbox.createOrder({
-    routeId: route._id,
-    amount: route.min,
-    fromValues: values(route.fromFields),
-    toValues: values(route.toFields),
-    routeValues: values(route.routeFields),
-    agreement: true,
-    ipnUrl: ctx.options.ipnUrl,
-    ipnSecret: ctx.options.ipnSecret,
-    ...(ctx.options.callbackUrl ? { clientCallbackUrl: ctx.options.callbackUrl } : {}),
-  });
+  const route = (routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? routes[0]) as Route;
+  return ctx.sandbox.createOrder(
+    exampleCreateParams(route, {
+      ipnUrl: ctx.options.ipnUrl,
+      ipnSecret: ctx.options.ipnSecret,
+      ...(ctx.options.callbackUrl ? { clientCallbackUrl: ctx.options.callbackUrl } : {}),
+    }),
+  );
 }
 
 async function moveAll(ctx: Context, order: SandboxOrder, statuses: string[]): Promise<DeliveryRecord[]> {
@@ -345,17 +340,7 @@ async function signatureRejections(ctx: Context): Promise<CheckResult[]> {
 }
 
 function ipnFields(order: SandboxOrder, status: string, timestamp: number): IpnFields {
-  return {
-    orderUID: String(order.uid),
-    orderId: order._id,
-    newStatus: status,
-    inAmount: order.inAmount,
-    outAmount: order.outAmount,
-    xml_from: order.route.from.xml,
-    xml_to: order.route.to.xml,
-    timestamp: String(timestamp),
-    toValues: order.toValues.map((v) => ({ key: v.field, name: v.name, value: v.value })),
-  };
+  return ipnFieldsFor({ ...order, status }, timestamp);
 }
 
 async function encoding(ctx: Context): Promise<CheckResult[]> {

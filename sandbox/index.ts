@@ -7,7 +7,7 @@ export { TEST_CREDENTIALS, requestHash, type ApiCredentials } from "./api/auth.j
 export { ERROR_CODES, ERROR_CODE_DOCS, ApiError, ControlError } from "./errors.js";
 export { STATUSES, STATUS_DESCRIPTIONS, TRANSITIONS, MERCHANT_TRANSITIONS, isOrderStatus, isFinal, callbackOutcome, type OrderStatus } from "./orders/statuses.js";
 export type { Order, OrderValue, HistoryEntry } from "./orders/types.js";
-export { MoveRefused, UNPAID_STATUSES, type OrderService, type OrderEvent, type MoveOptions } from "./orders/service.js";
+export { ipnFieldsFor, type IpnSource, MoveRefused, UNPAID_STATUSES, type OrderService, type OrderEvent, type MoveOptions } from "./orders/service.js";
 export { exampleCreateParams, CREATE_PARAMS } from "./orders/create.js";
 export {
   createDefaultCatalog,

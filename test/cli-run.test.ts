@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../sandbox/cli/index.js";
+import { cli } from "./support/cli.js";
 import { BUILTIN_SCENARIOS } from "../scenarios/index.js";
 import { startMerchant } from "./support/merchant.js";
 import { startSandbox } from "./support/sandbox.js";
@@ -16,12 +16,6 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((x) => x.close()));
 });
 
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 async function merchantUrl() {
   const m = await startMerchant(SECRET);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCli } from "../sandbox/cli/index.js";
+import { cli } from "./support/cli.js";
 import { createSandbox } from "../sandbox/index.js";
 import { startReferenceMerchant, type MerchantBug } from "./support/reference-merchant.js";
 
@@ -14,12 +14,6 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((x) => x.close()));
 });
 
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runCli(args, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) });
-  return { code, stdout, stderr };
-}
 
 async function merchantArgs(bugs: MerchantBug[] = []) {
   const sandbox = createSandbox({ ipnTimeoutMs: 1000 });

@@ -8,7 +8,7 @@ import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
 import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
 import { maskSecret, maskUrlSecrets } from "../log/index.js";
-import { MoveRefused, type OrderService } from "../orders/service.js";
+import { ipnFieldsFor, MoveRefused, type OrderService } from "../orders/service.js";
 import { STATUSES } from "../orders/statuses.js";
 import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
@@ -140,20 +140,9 @@ export function createControlApi(deps: ControlDeps): Hono {
       throw new ControlError(400, "bad_request", `ipnUrl: ${ipnHostRefusal(target)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`);
     }
     const order = body.orderUID === undefined ? undefined : requireOrder(String(body.orderUID));
-    const timestamp = String(clock.now());
     const fields: IpnFields = order
-      ? {
-          orderUID: String(order.uid),
-          orderId: order._id,
-          newStatus: body.status,
-          inAmount: order.inAmount,
-          outAmount: order.outAmount,
-          xml_from: order.route.from.xml,
-          xml_to: order.route.to.xml,
-          timestamp,
-          toValues: order.toValues.map((v) => ({ key: v.field, name: v.name, value: v.value })),
-        }
-      : { ...SAMPLE_IPN, newStatus: body.status, timestamp };
+      ? ipnFieldsFor({ ...order, status: body.status }, clock.now())
+      : { ...SAMPLE_IPN, newStatus: body.status, timestamp: String(clock.now()) };
     const { records } = dispatcher.dispatch({
       orderUID: null,
       url: body.ipnUrl,

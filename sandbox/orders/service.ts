@@ -253,8 +253,19 @@ function pickCurrency(currency: Order["route"]["from"]): Order["route"]["from"] 
   return copy;
 }
 
+/** What an IPN is built from: an order, or any view of one that carries these fields. */
+export interface IpnSource {
+  uid: number;
+  _id: string;
+  status: string;
+  inAmount: string;
+  outAmount: string;
+  route: { from: { xml: string }; to: { xml: string } };
+  toValues: readonly { field: string; name: string; value: string }[];
+}
+
 /** The IPN's fields for an order that has just moved to its current status. */
-export function ipnFieldsFor(order: Order, timestamp: number): IpnFields {
+export function ipnFieldsFor(order: IpnSource, timestamp: number): IpnFields {
   return {
     orderUID: String(order.uid),
     orderId: order._id,
