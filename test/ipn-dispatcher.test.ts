@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClock } from "../sandbox/clock/index.js";
+import { docsIpnFields } from "./support/fixtures.js";
 import type { Clock, Timer } from "../sandbox/clock/index.js";
 import {
   IPN_BODY_EXCERPT_CHARS,
@@ -114,22 +115,15 @@ async function within<T>(promise: Promise<T>, ms = 3_000, what = "the IPN to set
   }
 }
 
+/** The docs' example with a second requisite whose name and value need encoding. */
 function ipnFields(overrides: Partial<IpnFields> = {}): IpnFields {
-  return {
-    orderUID: "1409",
-    orderId: "5d8e6002b80b7b4cd75a6424",
-    newStatus: "inProgress",
-    inAmount: "2",
-    outAmount: "317.42",
-    xml_from: "ETH",
-    xml_to: "WMZ",
-    timestamp: "1571328406072",
+  return docsIpnFields({
     toValues: [
       { key: "5d8e6002b80b7b4cd75a6401", name: "Wallet", value: "Z123456789012" },
       { key: "5d8e6002b80b7b4cd75a6402", name: "Имя & фамилия", value: "Иван = Петров" },
     ],
     ...overrides,
-  };
+  });
 }
 
 describe("IPN delivery", () => {

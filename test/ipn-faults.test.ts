@@ -13,23 +13,8 @@ import {
 } from "../sandbox/ipn/index.js";
 import type { FaultSpec, IpnFields, IpnWire, NormalizedFault } from "../sandbox/ipn/index.js";
 
-const SECRET = "SECRET123";
+import { DOCS_SECRET as SECRET, docsIpnFields as docsFields } from "./support/fixtures.js";
 
-/** The docs' example IPN, whose clean hash is the docs' golden vector. */
-function docsFields(overrides: Partial<IpnFields> = {}): IpnFields {
-  return {
-    orderUID: "1409",
-    orderId: "5d8e6002b80b7b4cd75a6424",
-    newStatus: "inProgress",
-    inAmount: "2",
-    outAmount: "317.42",
-    xml_from: "ETH",
-    xml_to: "WMZ",
-    timestamp: "1571328406072",
-    toValues: [{ key: "5d8e6002b80b7b4cd75a6425", name: "WMZ purse", value: "Z123456789012" }],
-    ...overrides,
-  };
-}
 
 const clean = applyFault(docsFields(), SECRET, "hash", { type: "deliver" });
 

@@ -13,23 +13,8 @@ import {
 } from "../sandbox/ipn/index.js";
 import type { IpnFields } from "../sandbox/ipn/index.js";
 
-const SECRET = "SECRET123";
-const GOLDEN_HASH = "af3acf947e6f0e0f2c267e300b8582e504dba12d1f2d058652b7414163c09f48";
+import { DOCS_SECRET as SECRET, GOLDEN_HASH, docsIpnFields as docsIpn } from "./support/fixtures.js";
 
-/** The docs' example IPN, as one valid input that each case below breaks in one place. */
-function docsIpn(): IpnFields {
-  return {
-    orderUID: "1409",
-    orderId: "5d8e6002b80b7b4cd75a6424",
-    newStatus: "inProgress",
-    inAmount: "2",
-    outAmount: "317.42",
-    xml_from: "ETH",
-    xml_to: "WMZ",
-    timestamp: "1571328406072",
-    toValues: [{ key: "5d8e6002b80b7b4cd75a6401", name: "Wallet", value: "Z123456789012" }],
-  };
-}
 
 describe("signIpn", () => {
   it("reproduces the docs' golden vector", () => {

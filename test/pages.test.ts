@@ -4,7 +4,6 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createClock,
-  createDefaultCatalog,
   createSandbox,
   exampleCreateParams,
   FAULTS,
@@ -13,35 +12,17 @@ import {
   type Route,
   type Sandbox,
 } from "../sandbox/index.js";
+import { catalogWithFreeText, FREE_TEXT_FIELD, SCRIPT } from "./support/fixtures.js";
 import { DICTIONARIES, PAGE_CSP, PAGE_LANGS, liveState, pagePath, returnToSiteUrl } from "../sandbox/pages/index.js";
 
-const SCRIPT = "<script>alert(1)</script>";
-const FREE_TEXT_FIELD = "0123456789abcdef01234567";
 
-/** The default catalogue, with a free-text recipient field on the manual CARDUAH route so markup can get through. */
-function catalogWithFreeText(): Catalog {
-  const base = createDefaultCatalog(1);
-  return {
-    routes: base.routes.map((r) =>
-      r.manual && r.from.xml === "CARDUAH"
-        ? {
-            ...r,
-            toFields: [
-              ...r.toFields,
-              { _id: FREE_TEXT_FIELD, name: "Note <b>bold</b>", placeholder: "any text", regexp: "^.{1,200}$", regexp_error: "any text", required: false },
-            ],
-          }
-        : r,
-    ),
-  };
-}
 
 let sandbox: Sandbox;
 afterEach(async () => {
   await sandbox?.close();
 });
 
-function start(catalog: Catalog = catalogWithFreeText(), options: { clock?: ReturnType<typeof createClock> } = {}): Sandbox {
+function start(catalog: Catalog = catalogWithFreeText("Note <b>bold</b>"), options: { clock?: ReturnType<typeof createClock> } = {}): Sandbox {
   sandbox = createSandbox({ catalog, ...options });
   return sandbox;
 }
@@ -398,7 +379,7 @@ describe("dashboard", () => {
   });
 
   it("puts each IPN right after the move it reports, even within one millisecond", async () => {
-    start(catalogWithFreeText(), { clock: createClock("manual") });
+    start(catalogWithFreeText("Note <b>bold</b>"), { clock: createClock("manual") });
     const { uid } = await createOrder("CARDUAH", "USDTTRC20", { ipnUrl: "http://127.0.0.1:1/ipn", ipnSecret: "s" });
     sandbox.orders.pay(uid, "test");
     await sandbox.dispatcher.idle();

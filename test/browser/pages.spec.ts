@@ -2,30 +2,11 @@
 // "Return to site" landing on the merchant's page; the Russian page, masking, escaping, the 404 page, scripts off.
 
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { createDefaultCatalog, type Catalog } from "../../sandbox/index.js";
+import { catalogWithFreeText, FREE_TEXT_FIELD, SCRIPT } from "../support/fixtures.js";
 import { routeByXml, startSandbox, validCreateBody, type RunningSandbox } from "../support/sandbox.js";
 import { startSink, type Sink } from "../support/sink.js";
 
-const SCRIPT = "<script>alert(1)</script>";
-const FREE_TEXT_FIELD = "0123456789abcdef01234567";
 
-/** The default catalogue, with a free-text recipient field on the manual CARDUAH route so markup can get through. */
-function catalogWithFreeText(): Catalog {
-  const base = createDefaultCatalog(1);
-  return {
-    routes: base.routes.map((r) =>
-      r.manual && r.from.xml === "CARDUAH"
-        ? {
-            ...r,
-            toFields: [
-              ...r.toFields,
-              { _id: FREE_TEXT_FIELD, name: "Note", placeholder: "any text", regexp: "^.{1,200}$", regexp_error: "any text", required: false },
-            ],
-          }
-        : r,
-    ),
-  };
-}
 
 let sb: RunningSandbox;
 /** The merchant: answers IPNs with OK and serves the shop page the buyer returns to. */
