@@ -1,7 +1,8 @@
 // Reading API parameters: PHP-style bracket keys, JSON bodies, and everything that must be refused.
 
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBracketEntries, parseBracketKey, parseJsonParams } from "../sandbox/api/params.js";
+import { decodeBracketEntries, parseBracketKey, parseJsonParams, queryEntries } from "../sandbox/api/params.js";
 import { ApiError } from "../sandbox/errors.js";
 
 const form = (text: string) => decodeBracketEntries(new URLSearchParams(text).entries());
@@ -109,5 +110,23 @@ describe("JSON bodies", () => {
     const error = refusal(() => parseJsonParams(text));
     expect(error.code).toBe("malformedBody");
     expect(error.message).toContain(message);
+  });
+});
+
+describe("query strings", () => {
+  it("are split and decoded exactly as URLSearchParams does it, for any text", () => {
+    // Characters chosen to hit every branch: separators, plus signs, escapes good and broken, multi-byte UTF-8.
+    const piece = fc.constantFrom("a", "Z", "0", "&", "=", "+", "%", "%2", "%41", "%2B", "%zz", "%C3%A9", "%E2%82", "%FF", "é", " ", "[", "]", "[]");
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 24 }), (pieces) => {
+        const query = pieces.join("");
+        expect(queryEntries(query)).toEqual([...new URLSearchParams(query).entries()]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("keep the order of their pairs and their empty values", () => {
+    expect(queryEntries("b=2&a&&c=x%20y+z&=v")).toEqual([["b", "2"], ["a", ""], ["c", "x y z"], ["", "v"]]);
   });
 });

@@ -32,6 +32,16 @@ export function successBody(data: unknown, meta: EnvelopeMeta) {
   return { success: true as const, data, latency_ms: meta.latencyMs, requestId: meta.requestId };
 }
 
+/** Data that is already JSON text, so that a cached serialisation is sent as it is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+/** `JSON.stringify(successBody(data, meta))`, byte for byte, with `data` given as JSON text. */
+export function successJson(dataJson: string, meta: EnvelopeMeta): string {
+  return `{"success":true,"data":${dataJson},"latency_ms":${JSON.stringify(meta.latencyMs)},"requestId":${JSON.stringify(meta.requestId)}}`;
+}
+
 export function failureBody(error: ApiError, meta: EnvelopeMeta) {
   return {
     success: false as const,

@@ -46,11 +46,15 @@ export function parseBracketKey(key: string): string[] {
 export function decodeBracketEntries(entries: Iterable<[string, string]>, limits: ParamLimits = DEFAULT_PARAM_LIMITS): Params {
   const root: Params = {};
   let count = 0;
+  let nested = false;
   for (const [key, value] of entries) {
     if (++count > limits.maxFields) {
       throw malformed(`Too many fields: at most ${limits.maxFields} are accepted in one request`, { limit: limits.maxFields });
     }
-    const segments = parseBracketKey(key);
+    // A plain name, the usual case, needs no parsing.
+    const plain = key !== "" && !key.includes("[") && !key.includes("]");
+    const segments = plain ? [key] : parseBracketKey(key);
+    nested ||= segments.length > 1;
     if (segments.length - 1 > limits.maxDepth) {
       throw malformed(`Field ${key} is nested ${segments.length - 1} levels deep; at most ${limits.maxDepth} are accepted`, { key });
     }
@@ -59,7 +63,8 @@ export function decodeBracketEntries(entries: Iterable<[string, string]>, limits
     }
     insert(root, segments, value, key, limits);
   }
-  return compactArrays(root) as Params;
+  // Only a bracket key can have made a list to compact.
+  return nested ? (compactArrays(root) as Params) : root;
 }
 
 type Container = Record<string, unknown> | SparseList;
@@ -214,10 +219,46 @@ function checkJsonShape(root: unknown, limits: ParamLimits): void {
 
 const SUPPORTED_TYPES = "application/json, application/x-www-form-urlencoded or multipart/form-data";
 
+/** Reads the parameters of a GET: its URL's query string. */
+export function readQueryParams(url: string, limits: ParamLimits = DEFAULT_PARAM_LIMITS): { params: Params; rawBody: null } {
+  const at = url.indexOf("?");
+  if (at === -1) return { params: {}, rawBody: null };
+  const hash = url.indexOf("#", at);
+  const query = hash === -1 ? url.slice(at + 1) : url.slice(at + 1, hash);
+  return { params: decodeBracketEntries(queryEntries(query), limits), rawBody: null };
+}
+
+/**
+ * The name–value pairs of a query string, decoded as URLSearchParams decodes them. URLSearchParams itself cost an
+ * order/get more than finding and answering the order, so a pair is decoded with decodeURIComponent, which gives
+ * the same text for every well-formed escape; a query with a malformed one goes to URLSearchParams whole.
+ */
+export function queryEntries(query: string): [string, string][] {
+  const entries: [string, string][] = [];
+  try {
+    for (const pair of query.split("&")) {
+      if (pair === "") continue;
+      const eq = pair.indexOf("=");
+      const name = eq === -1 ? pair : pair.slice(0, eq);
+      const value = eq === -1 ? "" : pair.slice(eq + 1);
+      entries.push([decodeFormComponent(name), decodeFormComponent(value)]);
+    }
+  } catch {
+    return [...new URLSearchParams(query).entries()];
+  }
+  return entries;
+}
+
+const NEEDS_DECODING = /[%+]/;
+
+function decodeFormComponent(text: string): string {
+  return NEEDS_DECODING.test(text) ? decodeURIComponent(text.replace(/\+/g, " ")) : text;
+}
+
 /** Reads a request's parameters: the query string for GET, the body (by its Content-Type) for POST and PUT. */
 export async function readParams(request: Request, limits: ParamLimits = DEFAULT_PARAM_LIMITS): Promise<{ params: Params; rawBody: string | null }> {
   if (request.method === "GET" || request.method === "HEAD") {
-    return { params: decodeBracketEntries(new URL(request.url).searchParams.entries(), limits), rawBody: null };
+    return readQueryParams(request.url, limits);
   }
   const contentType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType === "multipart/form-data") {

@@ -1,9 +1,9 @@
 // The sandbox's own control API under /_sandbox/: inspect and move orders, deliveries, the clock; real HTTP statuses.
 
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
+import { cheapBodyLimit } from "../body-limit.js";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
 import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
@@ -24,18 +24,14 @@ export function isControlPath(path: string): boolean {
 
 /**
  * Refuses a body over `maxBytes` anywhere under /_sandbox with 413 JSON, extensions' routes included; install it on
- * the root app, before them.
+ * the root app, before them, for the paths under CONTROL_BASE_PATH.
  */
 export function controlBodyLimit(maxBytes: number): MiddlewareHandler {
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    onError: (c) => {
-      // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
-      c.header("Connection", "close");
-      return c.json({ error: { type: "too_large", message: `The body is larger than ${maxBytes} bytes` } }, 413);
-    },
+  return cheapBodyLimit(maxBytes, (c) => {
+    // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
+    c.header("Connection", "close");
+    return c.json({ error: { type: "too_large", message: `The body is larger than ${maxBytes} bytes` } }, 413);
   });
-  return (c, next) => (isControlPath(c.req.path) ? limit(c, next) : next());
 }
 
 export interface ControlDeps {

@@ -44,6 +44,23 @@ export function publicOrderView(order: Order) {
   };
 }
 
+/**
+ * Each order's view as JSON, made once: the payment page and merchants poll order/get over and over, and the
+ * serialisation was the largest part of its cost. Keyed by the order object, which is never changed in place (a
+ * move or a restore makes a new one), so an entry can never go stale and goes when its order does.
+ */
+const viewJson = new WeakMap<Order, string>();
+
+/** `JSON.stringify(publicOrderView(order))`, cached per order object. */
+export function publicOrderJson(order: Order): string {
+  let json = viewJson.get(order);
+  if (json === undefined) {
+    json = JSON.stringify(publicOrderView(order));
+    viewJson.set(order, json);
+  }
+  return json;
+}
+
 /** What the client must do to pay: added to order/get when `type=payment`. */
 export function paymentView(order: Order) {
   return {

@@ -155,13 +155,14 @@ export function createPages(deps: PagesDeps): Hono {
     return c.redirect(pagePath("payment", lang, order.uid, order.secret), 303);
   };
 
-  const base = "/:lang/:kind{payment|order}/:uid/:secret";
+  // Plain segments only: a pattern such as :kind{payment|order} beside them makes Hono fall back from its one-regexp
+  // router to the trie, which slowed routing for every request, the API's included.
   for (const kind of PAGE_KINDS) {
     const path = `/:lang/${kind}/:uid/:secret`;
     app.get(path, page(kind));
     app.get(`${path}/`, page(kind));
+    app.get(`${path}/events`, events);
   }
-  app.get(`${base}/events`, events);
   app.post("/:lang/payment/:uid/:secret/pay", pay);
   return app;
 }
