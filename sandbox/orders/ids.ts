@@ -1,7 +1,7 @@
 // Order identifiers in the engine's formats, drawn from a seeded generator so one seed gives the same ids.
 
 import type { Faker } from "@faker-js/faker";
-import { createEnglishFaker } from "../catalog/faker.js";
+import { ALNUM_MIXED, ALNUM_UPPER, createEnglishFaker, HEX_LOWER, randomString } from "../catalog/faker.js";
 
 export interface IdFactory {
   /** 24-hex ObjectId. */
@@ -18,9 +18,9 @@ export function createIdFactory(seed: number): IdFactory {
   const faker = createEnglishFaker();
   faker.seed(seed);
   return {
-    objectId: () => faker.database.mongodbObjectId(),
-    rid: () => faker.string.alphanumeric({ length: 11, casing: "upper" }),
-    secret: () => faker.string.alphanumeric({ length: 24, casing: "mixed" }),
+    objectId: () => randomString(faker, HEX_LOWER, 24),
+    rid: () => randomString(faker, ALNUM_UPPER, 11),
+    secret: () => randomString(faker, ALNUM_MIXED, 24),
     faker,
   };
 }
