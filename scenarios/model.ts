@@ -1,8 +1,8 @@
 // The scenario model: a named script of steps for one order, as data, with its schema and a typed defineScenario.
 
-import { z } from "zod";
 import { STATUSES, type FaultSpec, type OrderStatus } from "../sandbox/index.js";
 import { normalizeFault } from "../sandbox/ipn/faults.js";
+import { withZod } from "../sandbox/zod.js";
 
 /**
  * What a step expects of the merchant's answers to the IPNs it caused:
@@ -68,58 +68,62 @@ export function parseDuration(value: unknown): { ok: true; ms: number } | { ok: 
   return { ok: false, message: `expected a duration such as "500ms", "30s", "10m", "2h" or "1d" (at most 30 days), got ${JSON.stringify(value)}` };
 }
 
-const duration = z.custom<Duration>().superRefine((value, ctx) => {
-  const parsed = parseDuration(value);
-  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-});
+/** The scenario schema, made from zod on first use. */
+const scenarioSchema = withZod((z) => {
+  const duration = z.custom<Duration>().superRefine((value, ctx) => {
+    const parsed = parseDuration(value);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+  });
 
-const fault = z.custom<FaultSpec>().superRefine((value, ctx) => {
-  const parsed = normalizeFault(value);
-  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
-});
+  const fault = z.custom<FaultSpec>().superRefine((value, ctx) => {
+    const parsed = normalizeFault(value);
+    if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.message });
+  });
 
-const status = z.enum(STATUSES, { error: (issue) => `unknown status ${JSON.stringify(issue.input)}; expected one of ${STATUSES.join(", ")}` });
-const expectation = z.enum(EXPECTATIONS, { error: (issue) => `unknown expectation ${JSON.stringify(issue.input)}; expected one of ${EXPECTATIONS.join(", ")}` });
+  const status = z.enum(STATUSES, { error: (issue) => `unknown status ${JSON.stringify(issue.input)}; expected one of ${STATUSES.join(", ")}` });
+  const expectation = z.enum(EXPECTATIONS, { error: (issue) => `unknown expectation ${JSON.stringify(issue.input)}; expected one of ${EXPECTATIONS.join(", ")}` });
 
-const stepSchemas = {
-  move: z.strictObject({ move: status, fault: fault.optional(), expect: expectation.optional() }),
-  pay: z.strictObject({ pay: z.literal(true, { error: "pay takes true" }), fault: fault.optional(), expect: expectation.optional() }),
-  wait: z.strictObject({ wait: duration }),
-  waitFor: z.strictObject({
-    waitFor: z.enum(WAIT_EVENTS, { error: (issue) => `unknown event ${JSON.stringify(issue.input)}; expected one of ${WAIT_EVENTS.join(", ")}` }),
-    timeout: duration.optional(),
-  }),
-  expect: z.strictObject({ expect: expectation }),
-} as const;
-const ACTIONS = Object.keys(stepSchemas) as (keyof typeof stepSchemas)[];
+  const stepSchemas = {
+    move: z.strictObject({ move: status, fault: fault.optional(), expect: expectation.optional() }),
+    pay: z.strictObject({ pay: z.literal(true, { error: "pay takes true" }), fault: fault.optional(), expect: expectation.optional() }),
+    wait: z.strictObject({ wait: duration }),
+    waitFor: z.strictObject({
+      waitFor: z.enum(WAIT_EVENTS, { error: (issue) => `unknown event ${JSON.stringify(issue.input)}; expected one of ${WAIT_EVENTS.join(", ")}` }),
+      timeout: duration.optional(),
+    }),
+    expect: z.strictObject({ expect: expectation }),
+  } as const;
+  const ACTIONS = Object.keys(stepSchemas) as (keyof typeof stepSchemas)[];
 
-const step = z.custom<Step>().superRefine((value, ctx) => {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    ctx.addIssue({ code: "custom", message: `a step is an object with one of ${ACTIONS.join(", ")}` });
-    return;
-  }
-  const actions = ACTIONS.filter((action) => action in value);
-  // `expect` is an action on its own, and a modifier beside move and pay.
-  const main = actions.length > 1 ? actions.filter((action) => action !== "expect") : actions;
-  if (main.length !== 1) {
-    ctx.addIssue({
-      code: "custom",
-      message: main.length === 0 ? `a step needs one of ${ACTIONS.join(", ")}` : `a step takes one action, got ${main.join(" and ")}`,
-    });
-    return;
-  }
-  const parsed = stepSchemas[main[0]!].safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
-  }
-});
+  const step = z.custom<Step>().superRefine((value, ctx) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      ctx.addIssue({ code: "custom", message: `a step is an object with one of ${ACTIONS.join(", ")}` });
+      return;
+    }
+    const actions = ACTIONS.filter((action) => action in value);
+    // `expect` is an action on its own, and a modifier beside move and pay.
+    const main = actions.length > 1 ? actions.filter((action) => action !== "expect") : actions;
+    if (main.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: main.length === 0 ? `a step needs one of ${ACTIONS.join(", ")}` : `a step takes one action, got ${main.join(" and ")}`,
+      });
+      return;
+    }
+    const parsed = stepSchemas[main[0]!].safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ code: "custom", message: issue.message, path: issue.path });
+    }
+  });
 
-export const scenarioSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "a name is kebab-case, e.g. payout-error-then-done"),
-  description: z.string().min(1, "a one-line description is required").refine((d) => !d.includes("\n"), "the description is one line"),
-  route: z.string().regex(/^[A-Z0-9]+>[A-Z0-9]+$/, 'a route is written by xml codes, e.g. "ETH>WMZ"').optional(),
-  amount: z.string().regex(/^\d+(\.\d+)?$/, 'an amount is a decimal string, e.g. "0.5"').optional(),
-  steps: z.array(step).min(1, "a scenario needs at least one step"),
+  const scenarioSchema = z.strictObject({
+    name: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, "a name is kebab-case, e.g. payout-error-then-done"),
+    description: z.string().min(1, "a one-line description is required").refine((d) => !d.includes("\n"), "the description is one line"),
+    route: z.string().regex(/^[A-Z0-9]+>[A-Z0-9]+$/, 'a route is written by xml codes, e.g. "ETH>WMZ"').optional(),
+    amount: z.string().regex(/^\d+(\.\d+)?$/, 'an amount is a decimal string, e.g. "0.5"').optional(),
+    steps: z.array(step).min(1, "a scenario needs at least one step"),
+  });
+  return scenarioSchema;
 });
 
 /** A scenario that cannot be used; the message names the source, the step and what is wrong, on one line. */
@@ -129,7 +133,7 @@ export class ScenarioError extends Error {
 
 /** Validates a scenario read from `source` (a file path or "built-in"); throws ScenarioError on the first problem. */
 export function parseScenario(input: unknown, source: string): Scenario {
-  const parsed = scenarioSchema.safeParse(input);
+  const parsed = scenarioSchema().safeParse(input);
   if (parsed.success) return parsed.data as Scenario;
   const issue = parsed.error.issues[0]!;
   const where = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");

@@ -2,7 +2,8 @@
 
 import { readFile } from "node:fs/promises";
 import Big from "big.js";
-import { z } from "zod";
+import type { z } from "zod";
+import { withZod } from "../zod.js";
 import { NETWORKS } from "./address.js";
 import type { Catalog, Currency, Network } from "./types.js";
 
@@ -27,91 +28,95 @@ const OBJECT_ID = /^[0-9a-f]{24}$/;
 /** Marks an issue whose message already quotes the value, so the formatter does not repeat it. */
 const QUOTES_INPUT = { quotesInput: true };
 
-function stringMatching(expected: string, test: (value: string) => boolean) {
-  return z.string({ error: expected }).refine(test, { error: expected });
-}
-
-const objectId = stringMatching('expected a 24-character lower-case hex ObjectId like "5d8e6002b80b7b4cd75a6424"', (s) =>
-  OBJECT_ID.test(s),
-);
-const positiveDecimal = stringMatching(
-  'expected a positive decimal string like "158.71"',
-  (s) => DECIMAL.test(s) && new Big(s).gt(0),
-);
-const nonNegativeDecimal = stringMatching('expected a decimal string, 0 or more, like "0.01"', (s) => DECIMAL.test(s));
-const nonEmptyString = stringMatching("expected a non-empty string", (s) => s.trim() !== "");
-const anyString = z.string({ error: "expected a string" });
-const flag = z.boolean({ error: "expected true or false" });
-
-const regexpSource = z.string({ error: 'expected a regular expression source string like "^[0-9]{16}$"' }).superRefine((source, ctx) => {
-  try {
-    new RegExp(source);
-  } catch (error) {
-    ctx.addIssue({
-      code: "custom",
-      message: `does not compile: ${(error as Error).message}`,
-      input: source,
-      params: QUOTES_INPUT,
-    });
+/** The catalogue's schema, made from zod on first use. */
+const catalogSchema = withZod((z) => {
+  function stringMatching(expected: string, test: (value: string) => boolean) {
+    return z.string({ error: expected }).refine(test, { error: expected });
   }
+
+  const objectId = stringMatching('expected a 24-character lower-case hex ObjectId like "5d8e6002b80b7b4cd75a6424"', (s) =>
+    OBJECT_ID.test(s),
+  );
+  const positiveDecimal = stringMatching(
+    'expected a positive decimal string like "158.71"',
+    (s) => DECIMAL.test(s) && new Big(s).gt(0),
+  );
+  const nonNegativeDecimal = stringMatching('expected a decimal string, 0 or more, like "0.01"', (s) => DECIMAL.test(s));
+  const nonEmptyString = stringMatching("expected a non-empty string", (s) => s.trim() !== "");
+  const anyString = z.string({ error: "expected a string" });
+  const flag = z.boolean({ error: "expected true or false" });
+
+  const regexpSource = z.string({ error: 'expected a regular expression source string like "^[0-9]{16}$"' }).superRefine((source, ctx) => {
+    try {
+      new RegExp(source);
+    } catch (error) {
+      ctx.addIssue({
+        code: "custom",
+        message: `does not compile: ${(error as Error).message}`,
+        input: source,
+        params: QUOTES_INPUT,
+      });
+    }
+  });
+
+  const fieldSchema = z.strictObject({
+    _id: objectId,
+    name: nonEmptyString,
+    placeholder: anyString,
+    regexp: regexpSource,
+    regexp_error: anyString,
+    required: flag,
+  });
+
+  const currencySchema = z.strictObject({
+    _id: objectId,
+    name: nonEmptyString,
+    symbol: nonEmptyString,
+    xml: nonEmptyString,
+    decimal: z
+      .number({ error: "expected an integer 0..18 (decimal places)" })
+      .refine((n) => Number.isInteger(n) && n >= 0 && n <= 18, { error: "expected an integer 0..18 (decimal places)" }),
+    network: z.enum(NETWORKS as [Network, ...Network[]], {
+      error: `expected one of ${NETWORKS.map((n) => JSON.stringify(n)).join(", ")}`,
+    }),
+  });
+
+  const fieldList = z.array(fieldSchema, { error: "expected a list of fields (may be empty)" });
+
+  const routeSchema = z.strictObject({
+    _id: objectId,
+    from: currencySchema,
+    to: currencySchema,
+    rate: positiveDecimal,
+    min: nonNegativeDecimal,
+    max: positiveDecimal,
+    reserve: positiveDecimal,
+    manual: flag,
+    paymentWindowMinutes: z
+      .number({ error: "expected a whole number of minutes, 1 or more" })
+      .refine((n) => Number.isInteger(n) && n >= 1, { error: "expected a whole number of minutes, 1 or more" }),
+    fromFields: fieldList,
+    toFields: fieldList,
+    routeFields: fieldList,
+  });
+
+  const catalogSchema = z.strictObject(
+    {
+      routes: z
+        .array(routeSchema, { error: 'expected "routes" to be a list of routes' })
+        .min(1, { error: "expected at least one route (the sandbox cannot serve an empty catalogue)" }),
+    },
+    { error: 'expected an object like {"routes": [...]}' },
+  );
+  return catalogSchema;
 });
-
-const fieldSchema = z.strictObject({
-  _id: objectId,
-  name: nonEmptyString,
-  placeholder: anyString,
-  regexp: regexpSource,
-  regexp_error: anyString,
-  required: flag,
-});
-
-const currencySchema = z.strictObject({
-  _id: objectId,
-  name: nonEmptyString,
-  symbol: nonEmptyString,
-  xml: nonEmptyString,
-  decimal: z
-    .number({ error: "expected an integer 0..18 (decimal places)" })
-    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 18, { error: "expected an integer 0..18 (decimal places)" }),
-  network: z.enum(NETWORKS as [Network, ...Network[]], {
-    error: `expected one of ${NETWORKS.map((n) => JSON.stringify(n)).join(", ")}`,
-  }),
-});
-
-const fieldList = z.array(fieldSchema, { error: "expected a list of fields (may be empty)" });
-
-const routeSchema = z.strictObject({
-  _id: objectId,
-  from: currencySchema,
-  to: currencySchema,
-  rate: positiveDecimal,
-  min: nonNegativeDecimal,
-  max: positiveDecimal,
-  reserve: positiveDecimal,
-  manual: flag,
-  paymentWindowMinutes: z
-    .number({ error: "expected a whole number of minutes, 1 or more" })
-    .refine((n) => Number.isInteger(n) && n >= 1, { error: "expected a whole number of minutes, 1 or more" }),
-  fromFields: fieldList,
-  toFields: fieldList,
-  routeFields: fieldList,
-});
-
-const catalogSchema = z.strictObject(
-  {
-    routes: z
-      .array(routeSchema, { error: 'expected "routes" to be a list of routes' })
-      .min(1, { error: "expected at least one route (the sandbox cannot serve an empty catalogue)" }),
-  },
-  { error: 'expected an object like {"routes": [...]}' },
-);
 
 /**
  * Checks `json` against the Route shape and the rules the shape cannot express (unique ids, one definition per
  * currency, min ≤ max). `source` only labels the error message. Returns the catalogue unchanged when it is valid.
  */
 export function parseCatalog(json: unknown, source: string): Catalog {
-  const result = catalogSchema.safeParse(json, { reportInput: true });
+  const result = catalogSchema().safeParse(json, { reportInput: true });
   if (!result.success) {
     throw withMore(source, result.error.issues.map(describeIssue));
   }

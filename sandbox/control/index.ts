@@ -2,7 +2,7 @@
 
 import { Hono, type Context, type MiddlewareHandler } from "hono";
 import { streamSSE } from "hono/streaming";
-import { z } from "zod";
+import type { z } from "zod";
 import { cheapBodyLimit } from "../body-limit.js";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
@@ -14,6 +14,7 @@ import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import type { Store } from "../store/index.js";
+import { withZod } from "../zod.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
 
@@ -45,28 +46,32 @@ export interface ControlDeps {
   ipnAllow: readonly string[] | null;
 }
 
-const statusSchema = z.enum(STATUSES);
-/** A fault name or `{type, ...params}`; a bad one gets normalizeFault's message, which lists the valid choices. */
-const faultSchema = z.custom<FaultSpec>().superRefine((value, ctx) => {
-  const result = normalizeFault(value);
-  if (!result.ok) ctx.addIssue({ code: "custom", message: result.message });
-});
+/** The bodies the control API takes, made from zod on first use. */
+const bodies = withZod((z) => {
+  const statusSchema = z.enum(STATUSES);
+  /** A fault name or `{type, ...params}`; a bad one gets normalizeFault's message, which lists the valid choices. */
+  const faultSchema = z.custom<FaultSpec>().superRefine((value, ctx) => {
+    const result = normalizeFault(value);
+    if (!result.ok) ctx.addIssue({ code: "custom", message: result.message });
+  });
 
-const moveBody = z.strictObject({
-  status: statusSchema,
-  fault: faultSchema.optional(),
-  force: z.boolean().optional(),
+  const moveBody = z.strictObject({
+    status: statusSchema,
+    fault: faultSchema.optional(),
+    force: z.boolean().optional(),
+  });
+  const payBody = z.strictObject({ fault: faultSchema.optional() });
+  const testIpnBody = z.strictObject({
+    ipnUrl: z.url({ protocol: /^https?$/, error: "expected an absolute http or https URL" }),
+    ipnSecret: z.string().min(1).max(256),
+    status: statusSchema,
+    fault: faultSchema.optional(),
+    orderUID: z.number().int().positive().optional(),
+  });
+  const advanceBody = z.strictObject({ ms: z.number().int().min(0).max(10 * 365 * 24 * 3600_000) });
+  const maintenanceBody = z.strictObject({ on: z.boolean() });
+  return { moveBody, payBody, testIpnBody, advanceBody, maintenanceBody };
 });
-const payBody = z.strictObject({ fault: faultSchema.optional() });
-const testIpnBody = z.strictObject({
-  ipnUrl: z.url({ protocol: /^https?$/, error: "expected an absolute http or https URL" }),
-  ipnSecret: z.string().min(1).max(256),
-  status: statusSchema,
-  fault: faultSchema.optional(),
-  orderUID: z.number().int().positive().optional(),
-});
-const advanceBody = z.strictObject({ ms: z.number().int().min(0).max(10 * 365 * 24 * 3600_000) });
-const maintenanceBody = z.strictObject({ on: z.boolean() });
 
 /** The docs' example order, used for a test IPN that names no order. */
 const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
@@ -100,7 +105,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/orders/:uid/status", async (c) => {
     const order = requireOrder(c.req.param("uid"));
-    const body = await readBody(c, moveBody);
+    const body = await readBody(c, bodies().moveBody);
     const moved = moveOrRefuse(() =>
       orders.move(order.uid, body.status, { cause: "control", force: body.force ?? false, fault: body.fault ?? "deliver" }),
     );
@@ -109,7 +114,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/orders/:uid/pay", async (c) => {
     const order = requireOrder(c.req.param("uid"));
-    const body = await readBody(c, payBody);
+    const body = await readBody(c, bodies().payBody);
     const moved = moveOrRefuse(() => orders.pay(order.uid, "control:pay", body.fault ?? "deliver"));
     return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
@@ -130,7 +135,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   });
 
   app.post("/ipn", async (c) => {
-    const body = await readBody(c, testIpnBody);
+    const body = await readBody(c, bodies().testIpnBody);
     const target = new URL(body.ipnUrl);
     if (!isIpnHostAllowed(target, deps.ipnAllow)) {
       throw new ControlError(400, "bad_request", `ipnUrl: ${ipnHostRefusal(target)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`);
@@ -152,7 +157,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   app.get("/clock", (c) => c.json(clockView(clock)));
 
   app.post("/clock/advance", async (c) => {
-    const body = await readBody(c, advanceBody);
+    const body = await readBody(c, bodies().advanceBody);
     clock.advance(body.ms);
     return c.json(clockView(clock));
   });
@@ -165,7 +170,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   app.get("/maintenance", (c) => c.json({ on: deps.maintenance.get() }));
 
   app.post("/maintenance", async (c) => {
-    const body = await readBody(c, maintenanceBody);
+    const body = await readBody(c, bodies().maintenanceBody);
     deps.maintenance.set(body.on);
     return c.json({ on: deps.maintenance.get() });
   });
