@@ -20,6 +20,8 @@ import {
   type Route,
   type RouteField,
 } from "../sandbox/catalog/index.js";
+import { fakerCharacters, fastCharacters } from "../sandbox/catalog/address.js";
+import { randomString } from "../sandbox/catalog/faker.js";
 
 const SEEDS = [0, 1, 42, 2024, 4_294_967_295];
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -209,36 +211,56 @@ describe("the default catalogue", () => {
   });
 });
 
-describe("generated addresses", () => {
+describe.each([
+  { source: "faker's helpers (the catalogue's)", of: fakerCharacters },
+  { source: "several characters per draw (orders')", of: fastCharacters },
+])("generated addresses from $source", ({ of }) => {
   const cases = NETWORKS.flatMap((network) => SEEDS.map((seed) => ({ network, seed })));
+  const seeded = (seed: number) => of(seededFaker(seed));
 
   it.each(cases)("generated $network addresses match their network's pattern (seed $seed)", ({ network, seed }) => {
-    const faker = seededFaker(seed);
+    const source = seeded(seed);
     for (let i = 0; i < 20; i++) {
-      expect(generateAddress(network, faker)).toMatch(new RegExp(ADDRESS_PATTERNS[network]));
+      expect(generateAddress(network, source)).toMatch(new RegExp(ADDRESS_PATTERNS[network]));
     }
   });
 
-  it("gives the same address for the same seed", () => {
+  it("gives the same address for the same seed, and another for another seed", () => {
     for (const network of NETWORKS) {
-      expect(generateAddress(network, seededFaker(5))).toBe(generateAddress(network, seededFaker(5)));
+      expect(generateAddress(network, seeded(5))).toBe(generateAddress(network, seeded(5)));
+      expect(generateAddress(network, seeded(5))).not.toBe(generateAddress(network, seeded(6)));
     }
   });
 
   it("card numbers pass the Luhn check and look like Visa or Mastercard", () => {
-    const faker = seededFaker(11);
+    const source = seeded(11);
     for (let i = 0; i < 500; i++) {
-      const card = generateAddress("card", faker);
+      const card = generateAddress("card", source);
       expect(card).toMatch(/^(4\d{15}|5[1-5]\d{14})$/);
       expect(passesLuhn(card)).toBe(true);
     }
   });
 
   it("gives bitcoin and litecoin addresses in bech32 form and monero addresses of 95 characters", () => {
-    const faker = seededFaker(3);
-    expect(generateAddress("bitcoin", faker)).toMatch(/^bc1q[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38}$/);
-    expect(generateAddress("litecoin", faker)).toMatch(/^ltc1q[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38}$/);
-    expect(generateAddress("monero", faker)).toMatch(/^4.{94}$/);
+    const source = seeded(3);
+    expect(generateAddress("bitcoin", source)).toMatch(/^bc1q[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38}$/);
+    expect(generateAddress("litecoin", source)).toMatch(/^ltc1q[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{38}$/);
+    expect(generateAddress("monero", source)).toMatch(/^4.{94}$/);
+  });
+});
+
+describe("randomString", () => {
+  it("uses every character of the alphabet, about equally often", () => {
+    const faker = seededFaker(9);
+    for (const alphabet of ["0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz", "01"]) {
+      const counts = new Map<string, number>();
+      const text = randomString(faker, alphabet, 20_000);
+      expect(text).toHaveLength(20_000);
+      for (const char of text) counts.set(char, (counts.get(char) ?? 0) + 1);
+      expect([...counts.keys()].sort()).toEqual([...alphabet].sort());
+      const expected = 20_000 / alphabet.length;
+      for (const count of counts.values()) expect(Math.abs(count - expected)).toBeLessThan(expected * 0.25);
+    }
   });
 });
 

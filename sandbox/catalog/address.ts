@@ -1,6 +1,7 @@
 // Address formats per network: the one regexp each network's fields use, and seeded addresses that match it.
 
 import type { Faker } from "@faker-js/faker";
+import { DIGITS, HEX_LOWER, randomString } from "./faker.js";
 import type { Network } from "./types.js";
 
 /**
@@ -37,28 +38,50 @@ export const NETWORKS = Object.keys(ADDRESS_PATTERNS) as Network[];
 const BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 
+/** Draws `length` characters from `alphabet`, and one of `items`, from some seeded generator. */
+export interface CharacterSource {
+  chars(alphabet: string, length: number): string;
+  pick<T>(items: readonly T[]): T;
+}
+
 /**
- * A realistic-looking address (or purse, or card number) on `network`, drawn from `faker` so the same seed
+ * The fast source for values made per order: several characters per random number (see randomString). The same seed
+ * gives the same values.
+ */
+export function fastCharacters(faker: Faker): CharacterSource {
+  return { chars: (alphabet, length) => randomString(faker, alphabet, length), pick: (items) => faker.helpers.arrayElement(items) };
+}
+
+/**
+ * faker's own one-number-per-character source, which the built-in catalogue keeps so that its ids, drawn from the
+ * same sequence after the example addresses, stay what they have always been.
+ */
+export function fakerCharacters(faker: Faker): CharacterSource {
+  return { chars: (alphabet, length) => faker.string.fromCharacters(alphabet, length), pick: (items) => faker.helpers.arrayElement(items) };
+}
+
+/**
+ * A realistic-looking address (or purse, or card number) on `network`, drawn from `source` so the same seed
  * gives the same address. Shapes follow the common modern form: P2WPKH bech32 for bitcoin and litecoin, a
  * standard 95-character monero address, Visa or Mastercard numbers with a valid Luhn digit. Checksums other
  * than Luhn are not computed, because no part of the exchanger validates them; only the regexps matter.
  */
-export function generateAddress(network: Network, faker: Faker): string {
+export function generateAddress(network: Network, source: CharacterSource): string {
   switch (network) {
     case "bitcoin":
-      return `bc1q${faker.string.fromCharacters(BECH32, 38)}`;
+      return `bc1q${source.chars(BECH32, 38)}`;
     case "ethereum":
-      return faker.string.hexadecimal({ length: 40, casing: "lower", prefix: "0x" });
+      return `0x${source.chars(HEX_LOWER, 40)}`;
     case "tron":
-      return `T${faker.string.fromCharacters(BASE58, 33)}`;
+      return `T${source.chars(BASE58, 33)}`;
     case "litecoin":
-      return `ltc1q${faker.string.fromCharacters(BECH32, 38)}`;
+      return `ltc1q${source.chars(BECH32, 38)}`;
     case "monero":
-      return `4${faker.string.fromCharacters("0123456789AB", 1)}${faker.string.fromCharacters(BASE58, 93)}`;
+      return `4${source.chars("0123456789AB", 1)}${source.chars(BASE58, 93)}`;
     case "webmoney":
-      return `Z${faker.string.numeric({ length: 12, allowLeadingZeros: true })}`;
+      return `Z${source.chars(DIGITS, 12)}`;
     case "card":
-      return generateCardNumber(faker);
+      return generateCardNumber(source);
     default: {
       const unknown: never = network;
       throw new Error(`generateAddress: unknown network ${JSON.stringify(unknown)}; expected one of ${NETWORKS.join(", ")}`);
@@ -66,10 +89,10 @@ export function generateAddress(network: Network, faker: Faker): string {
   }
 }
 
-function generateCardNumber(faker: Faker): string {
+function generateCardNumber(source: CharacterSource): string {
   // Visa starts with 4, Mastercard with 51–55; merchants' card-type detection should recognise both.
-  const prefix = faker.helpers.arrayElement(["4", "51", "52", "53", "54", "55"]);
-  const body = prefix + faker.string.numeric({ length: 15 - prefix.length, allowLeadingZeros: true });
+  const prefix = source.pick(["4", "51", "52", "53", "54", "55"]);
+  const body = prefix + source.chars(DIGITS, 15 - prefix.length);
   return body + luhnCheckDigit(body);
 }
 

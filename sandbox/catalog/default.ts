@@ -2,7 +2,7 @@
 
 import type { Faker } from "@faker-js/faker";
 import Big from "big.js";
-import { ADDRESS_HINTS, ADDRESS_PATTERNS, generateAddress } from "./address.js";
+import { ADDRESS_HINTS, ADDRESS_PATTERNS, fakerCharacters, generateAddress } from "./address.js";
 import { createEnglishFaker } from "./faker.js";
 import type { Catalog, Currency, Network, Route, RouteField } from "./types.js";
 
@@ -230,7 +230,7 @@ function accountField(
   return {
     _id: faker.database.mongodbObjectId(),
     name: text.name,
-    placeholder: generateAddress(network, faker),
+    placeholder: generateAddress(network, fakerCharacters(faker)),
     regexp: ADDRESS_PATTERNS[network],
     regexp_error: text.regexp_error,
     required: text.required,

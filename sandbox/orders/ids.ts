@@ -1,6 +1,7 @@
 // Order identifiers in the engine's formats, drawn from a seeded generator so one seed gives the same ids.
 
 import type { Faker } from "@faker-js/faker";
+import { fastCharacters, type CharacterSource } from "../catalog/address.js";
 import { ALNUM_MIXED, ALNUM_UPPER, createEnglishFaker, HEX_LOWER, randomString } from "../catalog/faker.js";
 
 export interface IdFactory {
@@ -10,8 +11,10 @@ export interface IdFactory {
   rid(): string;
   /** 24 letters and digits, as in the docs' `dGqwF2M2eBPaSN1G5ljMS1cb`. */
   secret(): string;
-  /** The seeded faker itself, for values such as deposit addresses. */
+  /** The seeded faker itself. */
   readonly faker: Faker;
+  /** Characters from the same seeded sequence, for values such as deposit addresses. */
+  readonly characters: CharacterSource;
 }
 
 export function createIdFactory(seed: number): IdFactory {
@@ -22,6 +25,7 @@ export function createIdFactory(seed: number): IdFactory {
     rid: () => randomString(faker, ALNUM_UPPER, 11),
     secret: () => randomString(faker, ALNUM_MIXED, 24),
     faker,
+    characters: fastCharacters(faker),
   };
 }
 

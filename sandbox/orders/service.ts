@@ -176,7 +176,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         clientCallbackUrl: input.clientCallbackUrl,
         ipnUrl: input.ipnUrl,
         ipnSecret: input.ipnSecret,
-        depositAddress: generateAddress(route.from.network, ids.faker),
+        depositAddress: generateAddress(route.from.network, ids.characters),
         history: [{ from: null, to: INITIAL_STATUS, at: now, cause: "create", forced: false }],
       };
       store.insertOrder(order);
