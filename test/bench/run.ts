@@ -122,38 +122,52 @@ async function load(options: LoadOptions, seconds: number): Promise<LoadResult> 
 }
 
 interface Comparison {
-  /** Mean req/s of the subject's and the baseline's measured runs. */
+  /** Mean req/s of the subject's, the baseline's and the floor's measured runs. */
   subject: number;
   baseline: number;
+  floor: number;
   /** Every request the subject answered, warm-up included. */
   subjectAnswered: number;
-  runs: { server: "subject" | "baseline"; result: LoadResult }[];
+  runs: { server: Server; result: LoadResult }[];
 }
 
+type Server = "subject" | "baseline" | "floor";
+
 /**
- * Loads the subject (already up) and a bare Hono hello-world started for it, in turns: a warm-up each, then
- * HTTP_ROUNDS rounds of one measured run each, in alternating order, so that both see the machine in the same moods.
+ * Loads the subject (already up), a bare Hono hello-world started for it (the baseline) and the same server's floor
+ * route for this request (`floorPath`: what any Hono app pays to read this request and send this answer), in turns:
+ * a warm-up each, then HTTP_ROUNDS rounds of one measured run each, in rotating order, so that all see the machine in
+ * the same moods. `sample` is the subject's answer, which the floor route sends back.
  */
-async function compareWithHello(subject: LoadOptions): Promise<Comparison> {
+async function compareWithHello(subject: LoadOptions, floorPath: string, sample: { get?: string; create?: string }): Promise<Comparison> {
   const hello = await startHello();
   try {
-    const baseline: LoadOptions = { url: hello.url };
+    await hello.child.ask({ type: "samples", ...sample });
+    const targets: Record<Server, LoadOptions> = {
+      subject,
+      baseline: { url: hello.url },
+      floor: { ...subject, url: `${hello.url.replace(/\/$/, "")}${floorPath}${new URL(subject.url).search}` },
+    };
     const runs: Comparison["runs"] = [];
-    let subjectAnswered = (await load(subject, WARMUP_SECONDS)).answered;
-    await load(baseline, WARMUP_SECONDS);
+    let subjectAnswered = (await load(targets.subject, WARMUP_SECONDS)).answered;
+    await load(targets.baseline, WARMUP_SECONDS);
+    await load(targets.floor, WARMUP_SECONDS);
+    const orders: Server[][] = [
+      ["baseline", "subject", "floor"],
+      ["floor", "subject", "baseline"],
+    ];
     for (let round = 0; round < HTTP_ROUNDS; round++) {
-      const order = round % 2 === 0 ? (["baseline", "subject"] as const) : (["subject", "baseline"] as const);
-      for (const server of order) {
-        const result = await load(server === "subject" ? subject : baseline, duration);
+      for (const server of orders[round % orders.length]!) {
+        const result = await load(targets[server], duration);
         if (server === "subject") subjectAnswered += result.answered;
         runs.push({ server, result });
       }
     }
-    const mean = (server: "subject" | "baseline") => {
+    const mean = (server: Server) => {
       const mine = runs.filter((r) => r.server === server);
       return mine.reduce((sum, r) => sum + r.result.perSecond, 0) / mine.length;
     };
-    return { subject: mean("subject"), baseline: mean("baseline"), subjectAnswered, runs };
+    return { subject: mean("subject"), baseline: mean("baseline"), floor: mean("floor"), subjectAnswered, runs };
   } finally {
     await hello.child.stop();
   }
@@ -163,6 +177,13 @@ async function startHello(): Promise<{ child: Child; url: string }> {
   const child = spawnChild("hello-server.ts");
   const { port } = await child.next("ready", 30_000);
   return { child, url: `http://${HOST}:${port}/` };
+}
+
+/** One GET with the answer's text (the floor routes send the sandbox's own answers back). */
+async function getText(url: string): Promise<string> {
+  const { status, body } = await get(url);
+  if (status !== 200) throw new Error(`GET ${url} answered ${status}`);
+  return body;
 }
 
 const SANDBOX_BIN = () => fileURLToPath(distModule("sandbox/cli/main.js"));
@@ -215,6 +236,18 @@ async function happyOnce() {
   }
 }
 
+/** The floor's figures: what a bare Hono route pays for the same request and answer, against the same baseline. */
+function floorDetails(run: Comparison) {
+  return {
+    floor: {
+      what: "a bare Hono route on the baseline's server that reads the same query or JSON body and sends the sandbox's answer back",
+      perSecond: run.floor,
+      ratioToBaseline: run.floor / run.baseline,
+      subjectToFloor: run.subject / run.floor,
+    },
+  };
+}
+
 // --- cases ------------------------------------------------------------------------------------------------------
 
 const cases: Record<CaseId, () => Promise<CaseResult>> = {
@@ -222,11 +255,13 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
     const { child, url } = await startSandbox("sandbox-order-create");
     try {
       const body = await exampleBody();
-      const run = await compareWithHello({ url: `${url}${API}/order/create/`, method: "POST", body, headers: { "content-type": "application/json" } });
+      const sample = JSON.stringify(await postJson(`${url}${API}/order/create/`, JSON.parse(body)));
+      const run = await compareWithHello({ url: `${url}${API}/order/create/`, method: "POST", body, headers: { "content-type": "application/json" } }, "/floor/create", { create: sample });
       // Every answer is HTTP 200, failures too: count the orders really made, from the uid the next one gets.
       const probe = (await postJson(`${url}${API}/order/create/`, JSON.parse(body))) as { success: boolean; data: { uid: number } };
       if (!probe.success) throw new Error(`order/create failed after the load: ${JSON.stringify(probe)}`);
-      const created = probe.data.uid - 1001;
+      // One order before the load (the floor's sample), then the load's.
+      const created = probe.data.uid - 1002;
       // Requests still in flight when autocannon stops are created but not counted as answered.
       if (created < run.subjectAnswered || created > run.subjectAnswered + 2 * CONNECTIONS * (HTTP_ROUNDS + 1)) {
         throw new Error(`autocannon counted ${run.subjectAnswered} answers but ${created} orders were created: some calls failed`);
@@ -240,7 +275,7 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
         ratio,
         target: "≥ 0.5",
         met: ratio >= 0.5,
-        details: { runs: run.runs, ordersCreated: created },
+        details: { ...floorDetails(run), runs: run.runs, ordersCreated: created },
       };
     } finally {
       await child.stop();
@@ -255,10 +290,11 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
       const target = `${url}${API}/order/get/?orderUID=${made.data.uid}&orderSecret=${made.data.secret}`;
       const check = JSON.parse((await get(target)).body) as { success: boolean };
       if (!check.success) throw new Error(`order/get failed: ${JSON.stringify(check)}`);
-      const run = await compareWithHello({ url: target });
+      const run = await compareWithHello({ url: target }, "/floor/get", { get: await getText(target) });
       // The sandbox counts every read: all of them must have found the order.
       const { reads } = JSON.parse((await get(`${url}/_sandbox/orders/${made.data.uid}`)).body) as { reads: number };
-      if (reads < run.subjectAnswered + 1) throw new Error(`autocannon counted ${run.subjectAnswered + 1} answers but the order was read ${reads} times: some calls failed`);
+      // The check's read and the floor's sample, then the load's.
+      if (reads < run.subjectAnswered + 2) throw new Error(`autocannon counted ${run.subjectAnswered + 2} answers but the order was read ${reads} times: some calls failed`);
       const ratio = run.subject / run.baseline;
       return {
         id: "get",
@@ -268,7 +304,7 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
         ratio,
         target: "≥ 0.7",
         met: ratio >= 0.7,
-        details: { runs: run.runs, reads },
+        details: { ...floorDetails(run), runs: run.runs, reads },
       };
     } finally {
       await child.stop();
@@ -435,15 +471,16 @@ function show(figure: Figure): string {
 
 function table(results: CaseResult[], broken: { id: CaseId; error: string }[]): string {
   const rows = [
-    "| case | figure | baseline | ratio | target | met |",
-    "|---|---|---|---|---|---|",
+    "| case | figure | baseline | ratio | target | met | floor |",
+    "|---|---|---|---|---|---|---|",
     ...results.map((r) => {
       const baseline = r.baseline ? `${show(r.baseline)} (${r.baseline.what})` : "—";
       const ratio = r.ratio === null ? "—" : r.ratio.toFixed(2);
       const extra = r.id === "happy" ? `, ${String(r.details.missing)} missing` : "";
-      return `| ${r.case} | ${show(r.figure)}${extra} | ${baseline} | ${ratio} | ${r.target} | ${r.met ? "yes" : "**no**"} |`;
+      const floor = r.details.floor as { ratioToBaseline: number } | undefined;
+      return `| ${r.case} | ${show(r.figure)}${extra} | ${baseline} | ${ratio} | ${r.target} | ${r.met ? "yes" : "**no**"} | ${floor ? floor.ratioToBaseline.toFixed(2) : "—"} |`;
     }),
-    ...broken.map((b) => `| ${b.id} | could not run | | | | **broken** |`),
+    ...broken.map((b) => `| ${b.id} | could not run | | | | **broken** | |`),
   ];
   return rows.join("\n");
 }
@@ -468,6 +505,9 @@ async function main(): Promise<number> {
   }
   const report = table(results, broken);
   process.stdout.write(`\n${report}\n`);
+  if (results.some((r) => r.details.floor !== undefined)) {
+    process.stdout.write("\nfloor: the ratio a bare Hono route gets for the same request (reading the same query or JSON body, sending the sandbox's answer back)\n");
+  }
   writeFileSync(values.out!, JSON.stringify({ at: new Date().toISOString(), machine, durationSeconds: duration, warmupSeconds: WARMUP_SECONDS, results, broken }, null, 2) + "\n");
   process.stdout.write(`\nwrote ${values.out}\n`);
   return broken.length > 0 ? 1 : 0;
