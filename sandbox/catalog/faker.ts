@@ -22,15 +22,17 @@ export function randomString(faker: Faker, alphabet: string, length: number): st
   // The most digits in that base whose every combination fits in 53 bits: a draw below base^digits is uniform.
   const digits = Math.floor(53 / Math.log2(base));
   const span = base ** digits;
-  let out = "";
-  while (out.length < length) {
+  // Joined from a list rather than appended to: `+=` leaves a tree of string pieces that stays in memory as long as
+  // the id does, several times the size of the flat string.
+  const chars: string[] = [];
+  while (chars.length < length) {
     let value = faker.number.int(span - 1);
-    for (let i = 0; i < digits && out.length < length; i++) {
-      out += alphabet[value % base];
+    for (let i = 0; i < digits && chars.length < length; i++) {
+      chars.push(alphabet[value % base]!);
       value = Math.floor(value / base);
     }
   }
-  return out;
+  return chars.join("");
 }
 
 export const HEX_LOWER = "0123456789abcdef";
