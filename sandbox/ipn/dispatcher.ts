@@ -3,12 +3,13 @@
 
 import http from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import type { Clock, Timer } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
 import { canonicalIpnHost, ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import type { Store } from "../store/index.js";
 import { DEFAULT_IPN_HASH_FIELD, assertIpnHashField } from "./encode.js";
-import { applyFault, isBodyFault, normalizeFault, type NormalizedFault } from "./faults.js";
+import { applyFault, isBodyFault, normalizeFault, type NormalizeFaultResult, type NormalizedFault } from "./faults.js";
 import type { DeliveryOutcome, DeliveryRecord, FaultSpec, IpnFields } from "./types.js";
 
 export const DEFAULT_IPN_TIMEOUT_MS = 10_000;
@@ -128,6 +129,18 @@ interface Held {
   settle(final: DeliveryRecord | PromiseLike<DeliveryRecord>): void;
 }
 
+/** A delivery on the wire, waiting for its answer or its deadline. */
+interface Flight {
+  /** performance.now() by which the whole exchange must be over. */
+  deadline: number;
+  ended: boolean;
+  /** Ends the delivery at once, for a timeout or a shutdown; the transport then releases its connection. */
+  stop: (reason: DeliveryStopped) => void;
+}
+
+const noStop = (): void => {};
+const inList = (record: DeliveryRecord): DeliveryRecord[] => [record];
+
 /** How one record of a dispatch goes out. */
 type Step =
   | { kind: "send"; detail: string | null }
@@ -144,6 +157,8 @@ class DeliveryStopped extends Error {
 }
 
 const SHUT_DOWN = "sandbox shut down";
+/** The fault almost every IPN has, read once. */
+const DELIVER = { ok: true, fault: { type: "deliver" } } as const satisfies NormalizeFaultResult;
 const INTERRUPTED = "interrupted: the sandbox stopped while this IPN was in flight; not resent (the exchanger sends each IPN once)";
 const RESET = "cancelled: the store was reset";
 
@@ -156,9 +171,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   validateOptions(options, { timeoutMs, hashField, maxSocketsPerOrigin, userAgent });
 
   const allowedHosts = options.allowedHosts === undefined ? null : options.allowedHosts.map(canonicalIpnHost);
-  const ownTransport = options.transport ? null : createNodeTransport({ maxSocketsPerOrigin });
+  const ownTransport = options.transport ? null : createExchanger(maxSocketsPerOrigin);
   const transport = options.transport ?? ownTransport!.send;
-  const inFlight = new Set<AbortController>();
   const held = new Set<Held>();
   /** Reorder records waiting for their order's next IPN, by order and URL, in dispatch order. */
   const waitingForNext = new Map<string, Held[]>();
@@ -231,64 +245,127 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return transmit(sending, url, recordGeneration);
   };
 
-  const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
-    const controller = new AbortController();
-    const started = performance.now();
-    /** The answer's status, once its head has arrived: a merchant that then stalls is told apart from a silent one. */
-    let answered: number | null = null;
-    const timer = setTimeout(() => controller.abort(new DeliveryStopped("timeout")), timeoutMs);
+  const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> =>
+    new Promise<DeliveryRecord>((resolve) => {
+      const started = performance.now();
+      /** The answer's status, once its head has arrived: a merchant that then stalls is told apart from a silent one. */
+      let answered: number | null = null;
+      const body = record.body;
+      const headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": String(Buffer.byteLength(body)),
+        "User-Agent": userAgent,
+      };
+      const end = (error: unknown, response: TransportResponse | null) => {
+        if (flight.ended) return;
+        flight.ended = true;
+        landed();
+        resolve(outcomeRecord(record, recordGeneration, started, answered, error, response));
+      };
+      const onStatus = (status: number) => void (answered = status);
+      // One object is both the flight and, for the built-in transport, the exchange: thousands may wait at once.
+      const flight: Flight & Exchange = { deadline: started + timeoutMs, ended: false, stop: noStop, url, body, headers, onStatus, onEnd: end };
+      takeOff(flight);
 
-    // Settles on abort even when an injected transport ignores the signal, so a delivery can never hang.
-    const stopped = new Promise<never>((_resolve, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+      if (ownTransport !== null) {
+        // The built-in transport is driven through callbacks: no AbortController, listener or promise per delivery.
+        flight.stop = ownTransport.exchange(flight);
+        return;
+      }
+      const controller = new AbortController();
+      // Settles on stop even when an injected transport ignores the signal, so a delivery can never hang.
+      flight.stop = (reason) => {
+        end(reason, null);
+        controller.abort(reason);
+      };
+      let attempt: Promise<TransportResponse>;
+      try {
+        attempt = Promise.resolve(transport({ url, body, headers, timeoutMs, signal: controller.signal, onStatus }));
+      } catch (error) {
+        attempt = Promise.reject(error);
+      }
+      attempt.then(
+        (response) => end(null, response),
+        (error: unknown) => end(error, null),
+      );
     });
-    const attempt = (async () =>
-      transport({
-        url,
-        body: record.body,
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          "Content-Length": String(Buffer.byteLength(record.body)),
-          "User-Agent": userAgent,
-        },
-        timeoutMs,
-        signal: controller.signal,
-        onStatus: (status) => void (answered = status),
-      }))();
-    // The loser of the race below must not surface as an unhandled rejection.
-    stopped.catch(() => {});
-    attempt.catch(() => {});
-    inFlight.add(controller);
 
-    const finish = (patch: Pick<DeliveryRecord, "outcome" | "response" | "error">): DeliveryRecord =>
-      conclude({ ...record, ...patch, latencyMs: Math.round(performance.now() - started) }, recordGeneration);
+  /** A delivery's final record, stored and logged, from its answer or from why it failed. */
+  const outcomeRecord = (
+    record: DeliveryRecord,
+    recordGeneration: number,
+    started: number,
+    answered: number | null,
+    error: unknown,
+    response: TransportResponse | null,
+  ): DeliveryRecord => {
+    try {
+      const latencyMs = Math.round(performance.now() - started);
+      if (response !== null) {
+        const clamped = clampResponse(response);
+        return conclude({ ...record, outcome: outcomeOf(clamped.status), response: clamped, error: null, latencyMs }, recordGeneration);
+      }
+      if (error instanceof DeliveryStopped) {
+        const message =
+          error.why !== "timeout"
+            ? SHUT_DOWN
+            : answered === null
+              ? `no answer within ${timeoutMs} ms`
+              : `HTTP ${answered} arrived, but not the rest of the answer within ${timeoutMs} ms`;
+        const outcome = error.why === "timeout" ? "timeout" : "error";
+        return conclude({ ...record, outcome, response: null, error: message, latencyMs }, recordGeneration);
+      }
+      return conclude({ ...record, outcome: "error", response: null, error: describeNetworkError(error), latencyMs }, recordGeneration);
+    } catch (failure) {
+      return { ...record, outcome: "error", response: null, error: String(failure) };
+    }
+  };
 
-    return Promise.race([attempt, stopped])
-      .then(
-        (response) =>
-          finish({ outcome: outcomeOf(response.status), response: clampResponse(response), error: null }),
-        (error: unknown) => {
-          const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
-          if (reason instanceof DeliveryStopped) {
-            return finish({
-              outcome: reason.why === "timeout" ? "timeout" : "error",
-              response: null,
-              error:
-                reason.why !== "timeout"
-                  ? SHUT_DOWN
-                  : answered === null
-                    ? `no answer within ${timeoutMs} ms`
-                    : `HTTP ${answered} arrived, but not the rest of the answer within ${timeoutMs} ms`,
-            });
-          }
-          return finish({ outcome: "error", response: null, error: describeNetworkError(reason) });
-        },
-      )
-      .catch((error: unknown): DeliveryRecord => ({ ...record, outcome: "error", response: null, error: String(error) }))
-      .finally(() => {
-        clearTimeout(timer);
-        inFlight.delete(controller);
-      });
+  /**
+   * Deliveries on the wire in the order they started, for the one shared timeout timer: every delivery gets the same
+   * timeout, so their deadlines come in this order and the timer only ever waits for the oldest live one.
+   */
+  let flights: Flight[] = [];
+  let flightsHead = 0;
+  let liveFlights = 0;
+  let flightTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const takeOff = (flight: Flight) => {
+    flights.push(flight);
+    liveFlights++;
+    if (flightTimer === undefined) armFlightTimer();
+  };
+
+  const landed = () => {
+    if (--liveFlights > 0) return;
+    // Nothing left on the wire: no timer may keep the process alive, and the list starts over.
+    clearTimeout(flightTimer);
+    flightTimer = undefined;
+    flights = [];
+    flightsHead = 0;
+  };
+
+  const armFlightTimer = () => {
+    const oldest = flights[flightsHead];
+    if (oldest === undefined) return;
+    flightTimer = setTimeout(expireFlights, Math.max(1, Math.ceil(oldest.deadline - performance.now())));
+  };
+
+  const expireFlights = () => {
+    flightTimer = undefined;
+    const now = performance.now();
+    while (flightsHead < flights.length) {
+      const flight = flights[flightsHead]!;
+      if (!flight.ended && flight.deadline > now) break;
+      flightsHead++;
+      if (!flight.ended) flight.stop(new DeliveryStopped("timeout"));
+    }
+    // Drop the part of the list that has landed, now and then, so a list that never empties does not grow forever.
+    if (flightsHead >= 1024 && flightsHead * 2 >= flights.length) {
+      flights = flights.slice(flightsHead);
+      flightsHead = 0;
+    }
+    if (liveFlights > 0 && flightTimer === undefined) armFlightTimer();
   };
 
   /** Holds a stored record on the sandbox clock; resolves with its final version once sent or cancelled. */
@@ -334,10 +411,22 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const track = (finals: Promise<DeliveryRecord>[]): Promise<DeliveryRecord[]> => {
-    const settled = Promise.all(finals);
+    // Most dispatches make one record: a then is lighter than Promise.all and settles in the same turn.
+    const settled = finals.length === 1 ? finals[0]!.then(inList) : Promise.all(finals);
     outstanding.add(settled);
     void settled.then(() => outstanding.delete(settled));
     return settled;
+  };
+
+  // The parsed form of the last IPN URL: an order's IPNs, and a burst of them, name the same URL again and again.
+  let lastRawUrl: string | null = null;
+  let lastTarget: ReturnType<typeof parseIpnUrl> = { error: "invalid URL" };
+  const targetOf = (rawUrl: string): ReturnType<typeof parseIpnUrl> => {
+    if (rawUrl !== lastRawUrl) {
+      lastTarget = parseIpnUrl(rawUrl, allowedHosts);
+      lastRawUrl = rawUrl;
+    }
+    return lastTarget;
   };
 
   /** Stores a dispatch's records, all at once, and sets each on its way. */
@@ -349,7 +438,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   ): Dispatched => {
     const recordGeneration = generation;
     const now = clock.now();
-    const target = closed ? { error: SHUT_DOWN } : parseIpnUrl(rawUrl, allowedHosts);
+    const target = closed ? { error: SHUT_DOWN } : targetOf(rawUrl);
     const records = steps.map((step, index): DeliveryRecord => {
       const faultDetail = step.detail;
       if (step.kind === "drop") return make(index, { outcome: "dropped", sentAt: now, faultDetail });
@@ -388,14 +477,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     dispatch(request) {
-      const normalized = normalizeFault(request.fault ?? "deliver");
+      const normalized = request.fault === undefined || request.fault === "deliver" ? DELIVER : normalizeFault(request.fault);
       if (!normalized.ok) throw new Error(normalized.message);
       const fault = normalized.fault;
       const wire = applyFault(request.fields, request.secret, hashField, fault);
-      const ids = Array.from({ length: recordCountOf(fault) }, () => store.nextDeliveryId());
+      const ids: string[] = [];
+      for (let count = recordCountOf(fault); ids.length < count; ) ids.push(store.nextDeliveryId());
       const group = ids[0]!;
       const steps = stepsFor(fault, wire.detail, group, ids.length, request.orderUID === null);
-      const reorderKey = request.orderUID === null ? null : JSON.stringify([request.orderUID, request.url]);
+      // A uid is a number, so the first line break ends it.
+      const reorderKey = request.orderUID === null ? null : `${request.orderUID}\n${request.url}`;
       // This IPN is the next one for any reorder record of the same order still held: claim them before this
       // dispatch's own reorder record (if any) joins the queue.
       const claimed = reorderKey === null ? [] : (waitingForNext.get(reorderKey) ?? []);
@@ -409,7 +500,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           status: request.fields.newStatus,
           url: request.url,
           body: wire.body,
-          fields: copyFields(wire.fields),
+          // applyFault's fields are already this dispatch's own copy: the first record takes them.
+          fields: index === 0 ? wire.fields : copyFields(wire.fields),
           hashField,
           hash: wire.hash,
           hashedString: wire.hashedString,
@@ -498,7 +590,9 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           cancelHeld(entry, SHUT_DOWN, true);
         }
       }
-      for (const controller of inFlight) controller.abort(new DeliveryStopped("shutdown"));
+      for (const flight of flights.slice(flightsHead)) {
+        if (!flight.ended) flight.stop(new DeliveryStopped("shutdown"));
+      }
       await idle();
       unsubscribe();
       ownTransport?.destroy();
@@ -574,7 +668,46 @@ function stepsFor(fault: NormalizedFault, bodyDetail: string | null, first: stri
  * origin, so it bounds concurrency towards one merchant while a slow merchant cannot hold up the others' IPNs.
  */
 export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = {}): NodeTransport {
-  const maxSockets = options.maxSocketsPerOrigin ?? DEFAULT_MAX_SOCKETS_PER_ORIGIN;
+  const exchanger = createExchanger(options.maxSocketsPerOrigin ?? DEFAULT_MAX_SOCKETS_PER_ORIGIN);
+  return { send: exchanger.send, destroy: exchanger.destroy };
+}
+
+/** One POST for the built-in transport's callback entry, which the dispatcher uses to spare a promise per step. */
+interface Exchange {
+  url: URL;
+  body: string;
+  headers: Record<string, string>;
+  onStatus?: ((status: number) => void) | undefined;
+  /** Called once: with the answer, or with why there is none. */
+  onEnd: (error: unknown, response: TransportResponse | null) => void;
+}
+
+/** Ends an exchange at once with `reason` (its onEnd gets it) and releases its connection; a no-op once it has ended. */
+type Cancel = (reason: unknown) => void;
+
+interface Exchanger extends NodeTransport {
+  exchange(exchange: Exchange): Cancel;
+}
+
+/** A request waiting for a free socket towards its origin. */
+interface Waiter {
+  exchange: Exchange;
+  /** Cancelled while waiting: skipped when its turn comes. */
+  gone: boolean;
+  /** Set once its turn has come and it is being sent. */
+  cancel: Cancel | null;
+}
+
+/** The parts of a URL that node:http's request options take, as urlToHttpOptions gives them. */
+type RequestTarget = Pick<http.RequestOptions, "protocol" | "hostname" | "port" | "path" | "auth">;
+
+interface OriginSlots {
+  active: number;
+  waiting: Waiter[];
+  head: number;
+}
+
+function createExchanger(maxSockets: number): Exchanger {
   const agents = {
     "http:": new http.Agent({ keepAlive: true, maxSockets }),
     "https:": new https.Agent({ keepAlive: true, maxSockets }),
@@ -583,31 +716,39 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
   // Requests wait for a socket here, per origin, rather than in the agent: an agent's queue is an array it shifts on
   // every freed socket, which is quadratic in a burst of thousands of IPNs, and each queued request would already
   // be a ClientRequest with its headers and buffers.
-  const origins = new Map<string, { active: number; waiting: Waiter[]; head: number }>();
+  const origins = new Map<string, OriginSlots>();
 
-  const acquire = (origin: string, signal: AbortSignal): Promise<void> | null => {
-    let slots = origins.get(origin);
-    if (!slots) origins.set(origin, (slots = { active: 0, waiting: [], head: 0 }));
+  // The request options of the last URL sent to: a burst of IPNs to one merchant shares one URL object.
+  let lastUrl: URL | null = null;
+  let lastTarget: { origin: string; options: RequestTarget; isHttps: boolean } | null = null;
+  const targetOf = (url: URL) => {
+    if (url !== lastUrl || lastTarget === null) {
+      const { protocol, hostname, port, path, auth } = urlToHttpOptions(url);
+      lastTarget = { origin: url.origin, options: { protocol, hostname, port, path, auth }, isHttps: protocol === "https:" };
+      lastUrl = url;
+    }
+    return lastTarget;
+  };
+
+  const exchange = (request: Exchange): Cancel => {
+    const target = targetOf(request.url);
+    let slots = origins.get(target.origin);
+    if (!slots) origins.set(target.origin, (slots = { active: 0, waiting: [], head: 0 }));
     if (slots.active < maxSockets) {
       slots.active++;
-      return null;
+      return post(request, target.origin, target.options, target.isHttps);
     }
-    const queue = slots;
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
+    const waiter: Waiter = { exchange: request, gone: false, cancel: null };
+    slots.waiting.push(waiter);
+    return (reason) => {
+      if (waiter.cancel !== null) {
+        waiter.cancel(reason);
+      } else if (!waiter.gone) {
+        // A waiting request that is cancelled ends holding no socket, and so releases none.
         waiter.gone = true;
-        reject(signal.reason);
-      };
-      const waiter: Waiter = {
-        go: () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        gone: false,
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      queue.waiting.push(waiter);
-    });
+        request.onEnd(reason, null);
+      }
+    };
   };
 
   const release = (origin: string) => {
@@ -620,7 +761,8 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
         slots.head = 0;
       }
       if (next.gone) continue;
-      next.go();
+      const target = targetOf(next.exchange.url);
+      next.cancel = post(next.exchange, origin, target.options, target.isHttps);
       return;
     }
     slots.waiting = [];
@@ -628,95 +770,108 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
     if (--slots.active === 0) origins.delete(origin);
   };
 
-  const send: Transport = (request) => {
-    if (request.signal.aborted) return Promise.reject(request.signal.reason);
-    const origin = request.url.origin;
-    const sendHoldingSocket = () => {
-      const sent = sendNow(request);
-      const done = () => release(origin);
-      sent.then(done, done);
-      return sent;
+  /** Sends one request holding one of its origin's slots, which it gives back once it has ended. */
+  const post = (exchange: Exchange, origin: string, target: RequestTarget, isHttps: boolean): Cancel => {
+    const { body, onStatus, onEnd } = exchange;
+    let request: http.ClientRequest | null = null;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      // On the next tick, after the agent has taken back the socket of an answer that just ended, so the next
+      // request reuses it rather than queueing in the agent.
+      process.nextTick(release, origin);
+      return true;
     };
-    // A waiting request that is aborted rejects holding no socket, and so releases none.
-    const waiting = acquire(origin, request.signal);
-    return waiting === null ? sendHoldingSocket() : waiting.then(sendHoldingSocket);
+    const fail = (error: unknown) => {
+      if (!settle()) return;
+      request?.destroy();
+      onEnd(error, null);
+    };
+    try {
+      // Spelled out rather than spread: this literal is made for every IPN.
+      request = (isHttps ? https : http).request({
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        auth: target.auth,
+        method: "POST",
+        headers: exchange.headers,
+        agent: isHttps ? agents["https:"] : agents["http:"],
+      });
+    } catch (error) {
+      fail(error);
+      return fail;
+    }
+    const sent = request;
+    sent.on("error", fail);
+    sent.on("response", (response) => {
+      onStatus?.(response.statusCode ?? 0);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const done = (complete: boolean) => {
+        if (!settle()) return;
+        if (!complete) {
+          response.destroy();
+          sent.destroy();
+        }
+        onEnd(null, { status: response.statusCode ?? 0, bodyExcerpt: excerptOf(chunks, size) });
+      };
+      response.on("data", (chunk: Buffer) => {
+        const room = IPN_BODY_READ_LIMIT_BYTES - size;
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room));
+          size += room;
+          done(false);
+          return;
+        }
+        chunks.push(chunk);
+        size += chunk.length;
+      });
+      response.on("end", () => done(true));
+      response.on("error", fail);
+      // Only build the error when it is one: "close" follows every answer, and an Error's stack is costly.
+      response.on("close", () => {
+        if (!settled) fail(new IncompleteAnswer());
+      });
+    });
+    sent.end(body);
+    return fail;
   };
 
-  const sendNow: Transport = ({ url, body, headers, signal, onStatus }) =>
+  const send: Transport = (request) =>
     new Promise<TransportResponse>((resolve, reject) => {
+      const { signal } = request;
       if (signal.aborted) {
         reject(signal.reason);
         return;
       }
-      const isHttps = url.protocol === "https:";
-      const request = (isHttps ? https : http).request(url, {
-        method: "POST",
-        headers,
-        agent: isHttps ? agents["https:"] : agents["http:"],
+      let ended = false;
+      const onAbort = () => cancel(signal.reason);
+      const cancel = exchange({
+        url: request.url,
+        body: request.body,
+        headers: request.headers,
+        onStatus: request.onStatus,
+        onEnd: (error, response) => {
+          ended = true;
+          signal.removeEventListener("abort", onAbort);
+          if (response !== null) resolve(response);
+          else reject(error);
+        },
       });
-      let settled = false;
-      const settle = () => {
-        if (settled) return false;
-        settled = true;
-        signal.removeEventListener("abort", onAbort);
-        return true;
-      };
-      const fail = (error: unknown) => {
-        if (!settle()) return;
-        request.destroy();
-        reject(error);
-      };
-      const onAbort = () => fail(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-
-      request.on("error", fail);
-      request.on("response", (response) => {
-        onStatus?.(response.statusCode ?? 0);
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const done = (complete: boolean) => {
-          if (!settle()) return;
-          if (!complete) {
-            response.destroy();
-            request.destroy();
-          }
-          resolve({ status: response.statusCode ?? 0, bodyExcerpt: excerptOf(Buffer.concat(chunks)) });
-        };
-        response.on("data", (chunk: Buffer) => {
-          const room = IPN_BODY_READ_LIMIT_BYTES - size;
-          if (chunk.length > room) {
-            chunks.push(chunk.subarray(0, room));
-            size += room;
-            done(false);
-            return;
-          }
-          chunks.push(chunk);
-          size += chunk.length;
-        });
-        response.on("end", () => done(true));
-        response.on("error", fail);
-        // Only build the error when it is one: "close" follows every answer, and an Error's stack is costly.
-        response.on("close", () => {
-          if (!settled) fail(new IncompleteAnswer());
-        });
-      });
-      request.end(body);
+      if (!ended) signal.addEventListener("abort", onAbort, { once: true });
     });
 
   return {
     send,
+    exchange,
     destroy() {
       agents["http:"].destroy();
       agents["https:"].destroy();
     },
   };
-}
-
-/** A request waiting for a free socket towards its origin. */
-interface Waiter {
-  go: () => void;
-  /** Aborted while waiting: skipped when its turn comes. */
-  gone: boolean;
 }
 
 class IncompleteAnswer extends Error {
@@ -735,10 +890,15 @@ function clampResponse(response: TransportResponse): TransportResponse {
   return { status: response.status, bodyExcerpt: cutExcerpt(String(response.bodyExcerpt ?? "")) };
 }
 
-function excerptOf(bytes: Buffer): string {
+/** The excerpt of an answer read as `chunks`, `size` bytes in all. */
+function excerptOf(chunks: Buffer[], size: number): string {
+  // Most answers are one short chunk ("OK"), which needs no copy.
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   // Four bytes per character at most, so this many bytes always yield the excerpt when the body is that long.
-  return cutExcerpt(new TextDecoder("utf-8").decode(bytes.subarray(0, IPN_BODY_EXCERPT_CHARS * 4)));
+  return cutExcerpt(utf8.decode(bytes.subarray(0, IPN_BODY_EXCERPT_CHARS * 4)));
 }
+
+const utf8 = new TextDecoder("utf-8");
 
 function cutExcerpt(text: string): string {
   if (text.length <= IPN_BODY_EXCERPT_CHARS) return text;

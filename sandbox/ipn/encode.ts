@@ -48,13 +48,26 @@ export function assertIpnHashField(name: unknown): asserts name is string {
 /** The form-urlencoded body; `hash: null` leaves the checksum field out (an unsigned body, for tests). */
 export function encodeIpnBody(fields: IpnFields, hashField: string, hash: string | null): string {
   assertIpnHashField(hashField);
-  const params = new URLSearchParams();
-  for (const name of SCALAR_FIELDS) params.append(name, fields[name]);
+  // Built by hand rather than with URLSearchParams, which costs several µs per IPN; formValue keeps the bytes equal.
+  // The names need no encoding but the brackets, which are written already encoded.
+  let body = "";
+  for (const name of SCALAR_FIELDS) body += `${body === "" ? "" : "&"}${name}=${formValue(fields[name])}`;
   fields.toValues.forEach((toValue, index) => {
-    for (const key of IPN_TO_VALUE_KEYS) params.append(`toValues[${index}][${key}]`, toValue[key]);
+    for (const key of IPN_TO_VALUE_KEYS) body += `&toValues%5B${index}%5D%5B${key}%5D=${formValue(toValue[key])}`;
   });
-  if (hash !== null) params.append(hashField, hash);
-  return params.toString();
+  if (hash !== null) body += `&${hashField}=${formValue(hash)}`;
+  return body;
+}
+
+/** Characters URLSearchParams leaves as they are, and the space it writes as "+". */
+const FORM_PLAIN = /^[A-Za-z0-9*\-._ ]*$/;
+
+/** A value exactly as URLSearchParams serialises it; anything beyond the plain characters is left to it. */
+function formValue(value: string): string {
+  if (typeof value === "string" && FORM_PLAIN.test(value)) return value.includes(" ") ? value.replaceAll(" ", "+") : value;
+  const params = new URLSearchParams();
+  params.append("", value);
+  return params.toString().slice(1);
 }
 
 /**
