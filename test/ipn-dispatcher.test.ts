@@ -642,3 +642,34 @@ describe("IPN delivery faults in time, on a test clock", () => {
     expect(sink.received.map((request) => request.body)).toEqual([copy!.body, copy!.body]);
   });
 });
+
+describe("the per-origin socket limit", () => {
+  it("has at most maxSocketsPerOrigin IPNs on the wire to one merchant, queues the rest and delivers them all", async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const waiting: http.ServerResponse[] = [];
+    const sink = await startSink((_req, res) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      res.on("finish", () => open--);
+      waiting.push(res);
+    });
+    const { dispatcher, store } = setup({ maxSocketsPerOrigin: 2 });
+    for (let n = 0; n < 9; n++) {
+      dispatcher.dispatch({ orderUID: 2000 + n, url: sink.url, secret: SECRET, fields: ipnFields({ orderUID: String(2000 + n) }) });
+    }
+    // Answer whatever is waiting, a turn at a time, until all nine have come and gone.
+    const settled = dispatcher.idle();
+    for (let turn = 0; turn < 400 && !(sink.received.length === 9 && waiting.length === 0); turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(waiting.length).toBeLessThanOrEqual(2);
+      for (const res of waiting.splice(0)) res.end("OK");
+    }
+    await within(settled);
+    expect(sink.received).toHaveLength(9);
+    expect(mostOpen).toBe(2);
+    expect(store.listDeliveries().map((r) => r.outcome)).toEqual(Array(9).fill("accepted"));
+    // The received order is the dispatch order: the queue is first come, first served.
+    expect(sink.received.map((r) => new URLSearchParams(r.body).get("orderUID"))).toEqual(Array.from({ length: 9 }, (_, n) => String(2000 + n)));
+  });
+});
