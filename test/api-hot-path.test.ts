@@ -1,6 +1,7 @@
 // The shortcuts that make order/get cheap give exactly what the plain way gives: the envelope written as text, the
 // cached order view, the server's direct route to the API, the secret comparison.
 
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { successBody, successJson } from "../sandbox/api/envelope.js";
 import { publicOrderJson, publicOrderView } from "../sandbox/orders/view.js";
@@ -64,6 +65,50 @@ describe("the server's direct route to the API", () => {
       expect(viaServer.headers.get("content-type"), path).toBe(viaApp.headers.get("content-type"));
       expect(stable(await viaServer.text()), path).toBe(stable(await viaApp.text()));
     }
+  });
+});
+
+describe("a body read straight from the connection", () => {
+  const CREATE = "/service/api/v1/public/exchanger/order/create/";
+  const partner = "Иван Петров 😀 & co";
+
+  it("is the text app.request() reads: UTF-8, a leading BOM dropped, any content type", async () => {
+    const params = { ...validCreateBody(routeByXml(sb.sandbox, "ETH", "WMZ")), partner } as Record<string, unknown>;
+    const form = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (Array.isArray(value)) {
+        value.forEach((item: { key: string; value: string }, i) => {
+          form.append(`${key}[${i}][key]`, item.key);
+          form.append(`${key}[${i}][value]`, item.value);
+        });
+      } else form.append(key, String(value));
+    }
+    const bodies: [string, string | URLSearchParams, Record<string, string>][] = [
+      ["JSON", JSON.stringify(params), { "content-type": "application/json" }],
+      ["JSON after a byte-order mark", `\uFEFF${JSON.stringify(params)}`, { "content-type": "application/json; charset=utf-8" }],
+      ["urlencoded", form, {}],
+    ];
+    for (const [name, body, headers] of bodies) {
+      const viaServer = (await (await fetch(`${sb.url}${CREATE}`, { method: "POST", body, headers })).json()) as { success: boolean; data: { uid: number } };
+      const viaApp = (await (await sb.sandbox.app.request(CREATE, { method: "POST", body, headers })).json()) as { success: boolean; data: { uid: number } };
+      expect(viaServer.success, name).toBe(viaApp.success);
+      expect(viaServer.success, name).toBe(true);
+      expect(sb.sandbox.orders.get(viaServer.data.uid)?.partner, name).toBe(partner);
+    }
+  });
+
+  it("survives a client that hangs up halfway through its body, and makes no order of it", async () => {
+    const before = sb.sandbox.store.listOrders().length;
+    const { port } = new URL(sb.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`POST ${CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"routeId":`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { uid } = await createOrder();
+    expect(uid).toBeGreaterThan(0);
+    expect(sb.sandbox.store.listOrders()).toHaveLength(before + 1);
   });
 });
 

@@ -248,9 +248,11 @@ function readStreamText(incoming: IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.once("end", () => resolve(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
-    incoming.once("error", reject);
+    // A client that hangs up mid-body gets (to no one) the API's error and one log line, not a 500 and a stack.
+    const cut = () => reject(new ApiError("malformedBody", "The body ended before its declared Content-Length: the client closed the connection"));
+    incoming.once("error", cut);
     incoming.once("close", () => {
-      if (!incoming.complete) reject(new Error("the client closed the connection before the whole body arrived"));
+      if (!incoming.complete) cut();
     });
   });
 }
