@@ -14,13 +14,14 @@ export function createEnglishFaker(): Faker {
 
 /**
  * `length` characters drawn uniformly from `alphabet` with `faker`'s seeded generator. faker's own string helpers
- * draw one random number per character, which made ids a fifth of an order/create's time; this draws one 53-bit
- * integer (`faker.number.int`) per several characters and spells it in base `alphabet.length`.
+ * draw one random number per character, which made ids a fifth of an order/create's time; this draws one integer
+ * below 2^40 (`faker.number.int`) per several characters and spells it in base `alphabet.length`.
  */
 export function randomString(faker: Faker, alphabet: string, length: number): string {
   const base = alphabet.length;
-  // The most digits in that base whose every combination fits in 53 bits: a draw below base^digits is uniform.
-  const digits = Math.floor(53 / Math.log2(base));
+  // The most digits in that base whose combinations fit in 40 bits. faker scales a 53-bit random float to the range,
+  // so a range of at most 2^40 is uniform to within 2^-13, and every combination can come out.
+  const digits = Math.max(1, Math.floor(40 / Math.log2(base)));
   const span = base ** digits;
   // Joined from a list rather than appended to: `+=` leaves a tree of string pieces that stays in memory as long as
   // the id does, several times the size of the flat string.
