@@ -3,7 +3,7 @@
 import { createAdaptorServer } from "@hono/node-server";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Hono, type ErrorHandler } from "hono";
+import { Hono } from "hono";
 import { API_BASE_PATH, createApi } from "./api/index.js";
 import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
 import { createDefaultCatalog, type Catalog } from "./catalog/index.js";
@@ -169,7 +169,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   if (options.adminToken !== undefined) app.use(guarded, adminTokenGuard(options.adminToken));
   app.use(guarded, controlBodyLimit(maxBodyBytes));
   const api = createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance });
-  app.route(API_BASE_PATH, api);
+  app.route(API_BASE_PATH, api.app);
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.route("/", createDashboard({ version: VERSION, store, clock }));
   // Extensions' routes first: the control API ends with a catch-all that answers 404.
@@ -194,18 +194,28 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       "X-Content-Type-Options": "nosniff",
     }),
   );
-  const onError: ErrorHandler = (error, c) => {
+  /** The answer to an error the sandbox did not expect, logged with its stack: a bug, whichever way the request came. */
+  const internalError = (error: unknown, method: string, path: string): Response => {
     const what = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    logger.log({ type: "info", message: `error ${c.req.method} ${maskUrlSecrets(c.req.path)}: ${what}` });
-    return c.json({ error: { type: "internal", message: "The sandbox hit an unexpected error; this is a bug in the sandbox, please report it" } }, 500);
+    logger.log({ type: "info", message: `error ${method} ${maskUrlSecrets(path)}: ${what}` });
+    const body = { error: { type: "internal", message: "The sandbox hit an unexpected error; this is a bug in the sandbox, please report it" } };
+    return new Response(JSON.stringify(body), { status: 500, headers: { "Content-Type": "application/json" } });
   };
-  app.onError(onError);
-  // What the server runs: the merchant API, the path under load, goes straight to an app of its own, so that it is not
-  // matched against every page and control route first (a quarter of an order/get's time); everything else goes to
-  // the whole app. The API is mounted in the whole app as well, with the same handlers, so app.request() sees the same.
-  const apiOnly = new Hono().route(API_BASE_PATH, api);
-  apiOnly.onError(onError);
-  const serverFetch = (request: Request, env: unknown) => (isApiUrl(request.url) ? apiOnly : app).fetch(request, env);
+  app.onError((error, c) => internalError(error, c.req.method, c.req.path));
+  // What the server runs: a call to the merchant API, the path under load, is answered by the API's core straight
+  // away, without matching it against every page and control route and without Hono's context; anything the core
+  // leaves (and everything else) goes to the whole app, where the same core is mounted, so app.request() sees the same.
+  const serverFetch = (request: Request, env: unknown): Response | Promise<Response> => {
+    if (!isApiUrl(request.url)) return app.fetch(request, env);
+    const fail = (error: unknown) => internalError(error, request.method, new URL(request.url).pathname);
+    try {
+      const answered = api.serve(request, env);
+      if (answered === null) return app.fetch(request, env);
+      return answered instanceof Promise ? answered.catch(fail) : answered;
+    } catch (error) {
+      return fail(error);
+    }
+  };
 
   let server: Server | null = null;
   let url: string | null = null;

@@ -3,6 +3,7 @@
 import type { HttpBindings } from "@hono/node-server";
 import type { IncomingMessage } from "node:http";
 import { Hono, type Context } from "hono";
+import { getPath } from "hono/utils/url";
 import { cheapBodyLimit } from "../body-limit.js";
 import type { Catalog, Route } from "../catalog/types.js";
 import type { Clock } from "../clock/index.js";
@@ -48,8 +49,21 @@ interface MethodSpec {
   handle(call: CallContext): unknown;
 }
 
-/** Builds the API sub-app; mount it at API_BASE_PATH. */
-export function createApi(deps: ApiDeps): Hono {
+/** The merchant API: one core, reached through Hono or straight from the node server. */
+export interface Api {
+  /** The API as a Hono sub-app: mount it at API_BASE_PATH (app.request() and every request `serve` leaves go here). */
+  app: Hono;
+  /**
+   * Answers a request under API_BASE_PATH straight from @hono/node-server's fetch, without Hono's routing and
+   * context: for the merchant API, the path under load, those were a fifth of an order/get. The same core answers
+   * as through `app`. Returns null for what it leaves to `app`: a body without a declared length (which Hono's
+   * bodyLimit counts), and verbs the API does not take a body with.
+   */
+  serve(request: Request, env: unknown): Response | Promise<Response> | null;
+}
+
+/** Builds the merchant API. */
+export function createApi(deps: ApiDeps): Api {
   const { catalog, orders, clock, logger } = deps;
   const methods: Record<string, MethodSpec> = {
     "public/exchanger/order/create": {
@@ -158,32 +172,23 @@ export function createApi(deps: ApiDeps): Hono {
     return order;
   };
 
-  const app = new Hono();
-  const tooLarge = (c: Context) => {
-    // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
-    c.header("Connection", "close");
-    return respond(c, clock, logger, performance.now(), new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes }));
-  };
-  // Only the verbs the API reads a body for: a GET then matches its handler alone, which Hono runs without composing.
-  app.on(["POST", "PUT"], "/*", cheapBodyLimit(deps.maxBodyBytes, tooLarge));
+  const tooLargeError = () => new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes });
+  // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
+  const CLOSE = { "Content-Type": "application/json", Connection: "close" };
 
-  // Not async: a GET is answered in the same turn, and @hono/node-server then writes the answer at once instead of
-  // awaiting a promise and watching the connection for an abort, which cost an order/get a fifth of its time.
-  app.all("/*", (c) => {
+  /** Answers one call, whichever way it came in; not async, so that a GET is answered in the same turn. */
+  const answer = (call: ApiCall): Response | Promise<Response> => {
     const started = performance.now();
-    const name = c.req.path.slice(API_BASE_PATH.length + 1).replace(/\/+$/, "");
+    const name = methodName(call.path);
     const fail = (error: unknown) => {
-      if (error instanceof ApiError) return respond(c, clock, logger, started, error);
+      if (error instanceof ApiError) return respond(call, clock, logger, started, error);
       throw error;
     };
-    const call = (spec: MethodSpec, { params, rawBody }: { params: Params; rawBody: string | null }) => {
+    const run = (spec: MethodSpec, { params, rawBody }: { params: Params; rawBody: string | null }) => {
       try {
-        const merchant = authenticate(
-          { apikey: c.req.header("apikey"), hash: c.req.header("hash"), params, rawBody, now: clock.now() },
-          deps.credentials,
-        );
+        const merchant = authenticate({ apikey: call.header("apikey"), hash: call.header("hash"), params, rawBody, now: clock.now() }, deps.credentials);
         warnIgnored(logger, name, params, spec.params);
-        return respond(c, clock, logger, started, spec.handle({ params, merchant }));
+        return respond(call, clock, logger, started, spec.handle({ params, merchant }));
       } catch (error) {
         return fail(error);
       }
@@ -194,19 +199,79 @@ export function createApi(deps: ApiDeps): Hono {
       if (!spec) {
         throw new ApiError("unknownMethod", `No API method ${JSON.stringify(name)}; the methods are ${Object.keys(methods).join(", ")}`, { method: name });
       }
-      if (c.req.method !== spec.verb) {
-        throw new ApiError("unknownMethod", `${name} is called with ${spec.verb}, not ${c.req.method}`, { method: name, verb: spec.verb });
+      if (call.method !== spec.verb) {
+        throw new ApiError("unknownMethod", `${name} is called with ${spec.verb}, not ${call.method}`, { method: name, verb: spec.verb });
       }
-      if (c.req.method === "GET") return call(spec, readQueryParams(c.req.url));
-      return readParams(c.req.raw, DEFAULT_PARAM_LIMITS, nodeBodyReader(c)).then((read) => call(spec, read), fail);
+      if (call.method === "GET") return run(spec, readQueryParams(call.url));
+      return call.readBody().then((read) => run(spec, read), fail);
     } catch (error) {
       return fail(error);
     }
-  });
-  return app;
+  };
+
+  const app = new Hono();
+  const tooLarge = (c: Context) => respond(honoCall(c), clock, logger, performance.now(), tooLargeError(), CLOSE);
+  // Only the verbs the API reads a body for: a GET then matches its handler alone, which Hono runs without composing.
+  app.on(["POST", "PUT"], "/*", cheapBodyLimit(deps.maxBodyBytes, tooLarge));
+  app.all("/*", (c) => answer(honoCall(c)));
+
+  return {
+    app,
+    serve(request, env) {
+      const { method } = request;
+      const incoming = (env as Partial<HttpBindings> | undefined)?.incoming;
+      if (method === "GET") return answer(directCall(request, null));
+      if ((method !== "POST" && method !== "PUT") || incoming === undefined) return null;
+      // A body without a declared length is counted as it arrives by the app's bodyLimit.
+      const length = request.headers.get("content-length");
+      if (length === null || request.headers.get("transfer-encoding") !== null) return null;
+      if (Number.parseInt(length || "0", 10) > deps.maxBodyBytes) {
+        return respond(directCall(request, null), clock, logger, performance.now(), tooLargeError(), CLOSE);
+      }
+      return answer(directCall(request, incoming));
+    },
+  };
 }
 
-function respond(c: Context, clock: Clock, logger: Logger, started: number, result: unknown) {
+/** One API call as the core sees it, from Hono's context or straight from the node server. */
+interface ApiCall {
+  method: string;
+  /** The path as Hono's router sees it (getPath). */
+  path: string;
+  url: string;
+  header(name: string): string | undefined;
+  readBody(): Promise<{ params: Params; rawBody: string | null }>;
+}
+
+function honoCall(c: Context): ApiCall {
+  return {
+    method: c.req.method,
+    path: c.req.path,
+    url: c.req.url,
+    header: (name) => c.req.header(name),
+    readBody: () => readParams(c.req.raw, DEFAULT_PARAM_LIMITS, nodeBodyReader(c)),
+  };
+}
+
+/** A call straight from the node server; `incoming` is given for a body of declared length, read from it directly. */
+function directCall(request: Request, incoming: IncomingMessage | null): ApiCall {
+  return {
+    method: request.method,
+    path: getPath(request),
+    url: request.url,
+    header: (name) => request.headers.get(name) ?? undefined,
+    readBody: () => readParams(request, DEFAULT_PARAM_LIMITS, incoming === null ? undefined : () => readStreamText(incoming)),
+  };
+}
+
+/** "public/exchanger/order/get" from ".../service/api/v1/public/exchanger/order/get/". */
+function methodName(path: string): string {
+  let end = path.length;
+  while (end > API_BASE_PATH.length && path.charCodeAt(end - 1) === 47) end--;
+  return path.slice(API_BASE_PATH.length + 1, end);
+}
+
+function respond(call: ApiCall, clock: Clock, logger: Logger, started: number, result: unknown, headers: Record<string, string> = JSON_TYPE) {
   const meta = { latencyMs: Math.round(performance.now() - started), requestId: newRequestId(clock.now()) };
   const failed = result instanceof ApiError;
   const body = failed
@@ -215,15 +280,15 @@ function respond(c: Context, clock: Clock, logger: Logger, started: number, resu
   const uid = !failed && typeof result === "object" && result !== null && "uid" in result ? Number(result.uid) : undefined;
   logger.log({
     type: "api",
-    method: c.req.method,
-    path: c.req.path + querySuffix(c.req.url),
+    method: call.method,
+    path: call.path + querySuffix(call.url),
     httpStatus: 200,
     outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
     latencyMs: meta.latencyMs,
     requestId: meta.requestId,
     ...(uid === undefined ? {} : { uid }),
   });
-  return c.body(body, 200, JSON_TYPE);
+  return new Response(body, { status: 200, headers });
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
