@@ -2,7 +2,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeBracketEntries, parseBracketKey, parseJsonParams, queryEntries } from "../sandbox/api/params.js";
+import { decodeBracketEntries, parseBracketKey, parseJsonParams, queryEntries, readQueryParams } from "../sandbox/api/params.js";
 import { ApiError } from "../sandbox/errors.js";
 
 const form = (text: string) => decodeBracketEntries(new URLSearchParams(text).entries());
@@ -123,6 +123,26 @@ describe("query strings", () => {
         expect(queryEntries(query)).toEqual([...new URLSearchParams(query).entries()]);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it("read into the same parameters, or the same refusal, as the full decoder gives, for any text", () => {
+    const piece = fc.constantFrom("a", "b", "0", "&", "=", "+", "%41", "%zz", "[", "]", "[]", "[0]", "__proto__", "constructor", "é");
+    const outcome = (read: () => unknown) => {
+      try {
+        return { params: read() };
+      } catch (error) {
+        return { refused: error instanceof ApiError ? error.message : String(error) };
+      }
+    };
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 16 }), (pieces) => {
+        const query = pieces.join("");
+        const fast = outcome(() => readQueryParams(`http://x/p?${query}`).params);
+        const full = outcome(() => decodeBracketEntries(new URLSearchParams(query).entries()));
+        expect(fast).toEqual(full);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -187,7 +187,7 @@ export function createApi(deps: ApiDeps): Api {
     const run = (spec: MethodSpec, { params, rawBody }: { params: Params; rawBody: string | null }) => {
       try {
         const merchant = authenticate({ apikey: call.header("apikey"), hash: call.header("hash"), params, rawBody, now: clock.now() }, deps.credentials);
-        warnIgnored(logger, name, params, spec.params);
+        if (logger.quiet !== true) warnIgnored(logger, name, params, spec.params);
         return respond(call, clock, logger, started, spec.handle({ params, merchant }));
       } catch (error) {
         return fail(error);
@@ -220,15 +220,15 @@ export function createApi(deps: ApiDeps): Api {
     serve(request, env) {
       const { method } = request;
       const incoming = (env as Partial<HttpBindings> | undefined)?.incoming;
-      if (method === "GET") return answer(directCall(request, null));
+      if (method === "GET") return answer(directCall(request, incoming ?? null, false));
       if ((method !== "POST" && method !== "PUT") || incoming === undefined) return null;
       // A body without a declared length is counted as it arrives by the app's bodyLimit.
       const length = request.headers.get("content-length");
       if (length === null || request.headers.get("transfer-encoding") !== null) return null;
       if (Number.parseInt(length || "0", 10) > deps.maxBodyBytes) {
-        return respond(directCall(request, null), clock, logger, performance.now(), tooLargeError(), CLOSE);
+        return respond(directCall(request, incoming, false), clock, logger, performance.now(), tooLargeError(), CLOSE);
       }
-      return answer(directCall(request, incoming));
+      return answer(directCall(request, incoming, true));
     },
   };
 }
@@ -253,14 +253,23 @@ function honoCall(c: Context): ApiCall {
   };
 }
 
-/** A call straight from the node server; `incoming` is given for a body of declared length, read from it directly. */
-function directCall(request: Request, incoming: IncomingMessage | null): ApiCall {
+/**
+ * A call straight from the node server. Headers are read from node's own request when there is one (as Headers.get
+ * reads them: one value, or the values joined by ", "); with `readIncoming`, a body of declared length is too.
+ */
+function directCall(request: Request, incoming: IncomingMessage | null, readIncoming: boolean): ApiCall {
   return {
     method: request.method,
     path: getPath(request),
     url: request.url,
-    header: (name) => request.headers.get(name) ?? undefined,
-    readBody: () => readParams(request, DEFAULT_PARAM_LIMITS, incoming === null ? undefined : () => readStreamText(incoming)),
+    header:
+      incoming === null
+        ? (name) => request.headers.get(name) ?? undefined
+        : (name) => {
+            const value = incoming.headers[name.toLowerCase()];
+            return typeof value === "string" ? value : value === undefined ? undefined : (request.headers.get(name) ?? undefined);
+          },
+    readBody: () => readParams(request, DEFAULT_PARAM_LIMITS, readIncoming && incoming !== null ? () => readStreamText(incoming) : undefined),
   };
 }
 
@@ -278,7 +287,7 @@ function respond(call: ApiCall, clock: Clock, logger: Logger, started: number, r
     ? JSON.stringify(failureBody(result, meta))
     : successJson(result instanceof JsonText ? result.text : (JSON.stringify(result) ?? "null"), meta);
   const uid = !failed && typeof result === "object" && result !== null && "uid" in result ? Number(result.uid) : undefined;
-  logger.log({
+  if (logger.quiet !== true) logger.log({
     type: "api",
     method: call.method,
     path: call.path + querySuffix(call.url),

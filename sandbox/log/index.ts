@@ -31,6 +31,8 @@ export type LogEvent =
 
 export interface Logger {
   log(event: LogEvent): void;
+  /** True when `log` writes nothing, so that a caller may skip building the event. */
+  readonly quiet?: boolean;
 }
 
 export interface LoggerOptions {
@@ -92,7 +94,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   if (!LOG_FORMATS.includes(format)) {
     throw new Error(`unknown log format ${JSON.stringify(format)}; expected one of: ${LOG_FORMATS.join(", ")}`);
   }
-  if (options.quiet) return { log() {} };
+  if (options.quiet) return { quiet: true, log() {} };
   const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"));
   const now = options.now ?? Date.now;
   return {
