@@ -249,7 +249,7 @@ function honoCall(c: Context): ApiCall {
     path: c.req.path,
     url: c.req.url,
     header: (name) => c.req.header(name),
-    readBody: () => readParams(c.req.raw, DEFAULT_PARAM_LIMITS, nodeBodyReader(c)),
+    readBody: () => readParams(c.req.raw),
   };
 }
 
@@ -287,36 +287,30 @@ function respond(call: ApiCall, clock: Clock, logger: Logger, started: number, r
     ? JSON.stringify(failureBody(result, meta))
     : successJson(result instanceof JsonText ? result.text : (JSON.stringify(result) ?? "null"), meta);
   const uid = !failed && typeof result === "object" && result !== null && "uid" in result ? Number(result.uid) : undefined;
-  if (logger.quiet !== true) logger.log({
-    type: "api",
-    method: call.method,
-    path: call.path + querySuffix(call.url),
-    httpStatus: 200,
-    outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
-    latencyMs: meta.latencyMs,
-    requestId: meta.requestId,
-    ...(uid === undefined ? {} : { uid }),
-  });
+  if (logger.quiet !== true) {
+    logger.log({
+      type: "api",
+      method: call.method,
+      path: call.path + querySuffix(call.url),
+      httpStatus: 200,
+      outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
+      latencyMs: meta.latencyMs,
+      requestId: meta.requestId,
+      ...(uid === undefined ? {} : { uid }),
+    });
+  }
   return new Response(body, { status: 200, headers });
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
 
-/**
- * On the node server, a body whose length was declared (and so already held to the limit) is read straight from the
- * request stream: reading `c.req.raw` makes @hono/node-server build a full web Request and a body stream first, a
- * third of an order/create's time. Anywhere else (app.request, a chunked body counted by bodyLimit) it is undefined
- * and the body is read from the Request.
- */
-function nodeBodyReader(c: Context): (() => Promise<string>) | undefined {
-  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  if (incoming === undefined || c.req.header("content-length") === undefined || c.req.header("transfer-encoding") !== undefined) return undefined;
-  return () => readStreamText(incoming);
-}
-
 const utf8 = new TextDecoder();
 
-/** The whole of a request's body, decoded as `Request.text()` decodes it (UTF-8, a leading BOM dropped). */
+/**
+ * The whole of a request's body, decoded as `Request.text()` decodes it (UTF-8, a leading BOM dropped), read from
+ * node's request stream: reading the Request instead makes @hono/node-server build a full web Request and a body
+ * stream first, a third of an order/create's time.
+ */
 function readStreamText(incoming: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
