@@ -132,13 +132,12 @@ interface Held {
 /** A delivery on the wire, waiting for its answer or its deadline. */
 interface Flight {
   /** performance.now() by which the whole exchange must be over. */
-  deadline: number;
-  ended: boolean;
+  readonly deadline: number;
+  readonly ended: boolean;
   /** Ends the delivery at once, for a timeout or a shutdown; the transport then releases its connection. */
-  stop: (reason: DeliveryStopped) => void;
+  stop(reason: DeliveryStopped): void;
 }
 
-const noStop = (): void => {};
 const inList = (record: DeliveryRecord): DeliveryRecord[] => [record];
 
 /** How one record of a dispatch goes out. */
@@ -176,8 +175,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const held = new Set<Held>();
   /** Reorder records waiting for their order's next IPN, by order and URL, in dispatch order. */
   const waitingForNext = new Map<string, Held[]>();
-  /** Each dispatch's `settled` until it resolves: what idle() waits for. */
-  const outstanding = new Set<Promise<unknown>>();
+  /** Dispatches not settled yet: what idle() waits for. */
+  let unsettled = 0;
+  /** Resolved, and dropped, once no dispatch is left unsettled. */
+  let allSettled: { promise: Promise<void>; resolve: () => void } | null = null;
   // Bumped by a store reset: records of an older generation are gone and their ids may already name new ones.
   let generation = 0;
   let closed = false;
@@ -231,12 +232,88 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return record;
   };
 
-  /** Sends a stored record now; resolves with its final version and never rejects. */
-  const start = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
-    const stop = recordGeneration !== generation ? RESET : closed ? SHUT_DOWN : null;
-    if (stop !== null) {
-      return Promise.resolve(conclude({ ...record, outcome: "error", dueAt: null, error: stop }, recordGeneration));
+  /**
+   * One record on its way, from its start to its final version: waiting for a socket, then on the wire until its
+   * answer or its deadline; for the built-in transport it is the exchange itself. A burst queues thousands of these
+   * for a few sockets, long enough for the garbage collector to move them to the old generation, so a delivery is this
+   * one object: no promise, closure or headers of its own until someone needs them. A class, so that its methods are
+   * shared rather than made again for every delivery.
+   */
+  class Delivery implements Flight, Exchange {
+    readonly deadline: number;
+    ended = false;
+    /** The answer's status, once its head has arrived: a merchant that then stalls is told apart from a silent one. */
+    answered: number | null = null;
+    sending: Cancel | null = null;
+    finished = false;
+    /** Only for an injected transport, which is stopped through an AbortSignal. */
+    controller: AbortController | null = null;
+    /** The record's final version, once the delivery has ended. */
+    final: DeliveryRecord | null = null;
+    /** Told the final record once the delivery has ended. */
+    listener: ((final: DeliveryRecord, delivery: Delivery) => void) | null = null;
+    /** Made only when someone asks for the dispatch's `settled` before the delivery has ended. */
+    resolveSettled: ((records: DeliveryRecord[]) => void) | null = null;
+
+    constructor(
+      readonly record: DeliveryRecord,
+      readonly url: URL,
+      readonly generation: number,
+    ) {
+      this.deadline = performance.now() + timeoutMs;
     }
+
+    get body(): string {
+      return this.record.body;
+    }
+
+    headers(): Record<string, string> {
+      return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": String(Buffer.byteLength(this.record.body)),
+        "User-Agent": userAgent,
+      };
+    }
+
+    onStatus(status: number): void {
+      this.answered = status;
+    }
+
+    onEnd(error: unknown, response: TransportResponse | null): void {
+      if (this.ended) return;
+      this.ended = true;
+      landed();
+      // Every delivery has the same timeout, so the deadline also tells when it started.
+      const final = outcomeRecord(this.record, this.generation, this.deadline - timeoutMs, this.answered, error, response);
+      this.final = final;
+      this.listener?.(final, this);
+      this.listener = null;
+    }
+
+    stop(reason: DeliveryStopped): void {
+      if (this.controller === null) {
+        ownTransport!.cancel(this, reason);
+        return;
+      }
+      // Settles on stop even when an injected transport ignores the signal, so a delivery can never hang.
+      this.onEnd(reason, null);
+      this.controller.abort(reason);
+    }
+
+    /** Calls `listener` with the final record: at once if the delivery has ended, else when it does. One listener. */
+    whenDone(listener: (final: DeliveryRecord, delivery: Delivery) => void): void {
+      if (this.final !== null) listener(this.final, this);
+      else this.listener = listener;
+    }
+  }
+
+  /**
+   * Sends a stored record now: the Delivery under way, or the record's final version when the store was reset or the
+   * dispatcher closed since it was made.
+   */
+  const begin = (record: DeliveryRecord, url: URL, recordGeneration: number): Delivery | DeliveryRecord => {
+    const stop = recordGeneration !== generation ? RESET : closed ? SHUT_DOWN : null;
+    if (stop !== null) return conclude({ ...record, outcome: "error", dueAt: null, error: stop }, recordGeneration);
     const sending: DeliveryRecord =
       record.outcome === "pending" && record.sentAt !== null
         ? record
@@ -245,50 +322,42 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return transmit(sending, url, recordGeneration);
   };
 
-  const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> =>
-    new Promise<DeliveryRecord>((resolve) => {
-      const started = performance.now();
-      /** The answer's status, once its head has arrived: a merchant that then stalls is told apart from a silent one. */
-      let answered: number | null = null;
-      const body = record.body;
-      const headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Content-Length": String(Buffer.byteLength(body)),
-        "User-Agent": userAgent,
-      };
-      const end = (error: unknown, response: TransportResponse | null) => {
-        if (flight.ended) return;
-        flight.ended = true;
-        landed();
-        resolve(outcomeRecord(record, recordGeneration, started, answered, error, response));
-      };
-      const onStatus = (status: number) => void (answered = status);
-      // One object is both the flight and, for the built-in transport, the exchange: thousands may wait at once.
-      const flight: Flight & Exchange = { deadline: started + timeoutMs, ended: false, stop: noStop, url, body, headers, onStatus, onEnd: end };
-      takeOff(flight);
+  /** Sends a stored record now; resolves with its final version and never rejects. */
+  const start = (record: DeliveryRecord, url: URL, recordGeneration: number): Promise<DeliveryRecord> => {
+    const begun = begin(record, url, recordGeneration);
+    return begun instanceof Delivery ? new Promise((resolve) => begun.whenDone(resolve)) : Promise.resolve(begun);
+  };
 
-      if (ownTransport !== null) {
-        // The built-in transport is driven through callbacks: no AbortController, listener or promise per delivery.
-        flight.stop = ownTransport.exchange(flight);
-        return;
-      }
-      const controller = new AbortController();
-      // Settles on stop even when an injected transport ignores the signal, so a delivery can never hang.
-      flight.stop = (reason) => {
-        end(reason, null);
-        controller.abort(reason);
-      };
-      let attempt: Promise<TransportResponse>;
-      try {
-        attempt = Promise.resolve(transport({ url, body, headers, timeoutMs, signal: controller.signal, onStatus }));
-      } catch (error) {
-        attempt = Promise.reject(error);
-      }
-      attempt.then(
-        (response) => end(null, response),
-        (error: unknown) => end(error, null),
+  const transmit = (record: DeliveryRecord, url: URL, recordGeneration: number): Delivery => {
+    const delivery = new Delivery(record, url, recordGeneration);
+    takeOff(delivery);
+    if (ownTransport !== null) {
+      // The built-in transport is driven through callbacks: no AbortController, listener or promise per delivery.
+      ownTransport.exchange(delivery);
+      return delivery;
+    }
+    const controller = (delivery.controller = new AbortController());
+    let attempt: Promise<TransportResponse>;
+    try {
+      attempt = Promise.resolve(
+        transport({
+          url,
+          body: record.body,
+          headers: delivery.headers(),
+          timeoutMs,
+          signal: controller.signal,
+          onStatus: (status) => delivery.onStatus(status),
+        }),
       );
-    });
+    } catch (error) {
+      attempt = Promise.reject(error);
+    }
+    attempt.then(
+      (response) => delivery.onEnd(null, response),
+      (error: unknown) => delivery.onEnd(error, null),
+    );
+    return delivery;
+  };
 
   /** A delivery's final record, stored and logged, from its answer or from why it failed. */
   const outcomeRecord = (
@@ -337,7 +406,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const landed = () => {
-    if (--liveFlights > 0) return;
+    if (--liveFlights > 0) {
+      // Let go of the deliveries that have ended at the front, so that a long burst does not keep them all alive.
+      while (flightsHead < flights.length && flights[flightsHead]!.ended) flightsHead++;
+      if (flightsHead >= 1024 && flightsHead * 2 >= flights.length) {
+        flights = flights.slice(flightsHead);
+        flightsHead = 0;
+      }
+      return;
+    }
     // Nothing left on the wire: no timer may keep the process alive, and the list starts over.
     clearTimeout(flightTimer);
     flightTimer = undefined;
@@ -411,11 +488,43 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const track = (finals: Promise<DeliveryRecord>[]): Promise<DeliveryRecord[]> => {
-    // Most dispatches make one record: a then is lighter than Promise.all and settles in the same turn.
     const settled = finals.length === 1 ? finals[0]!.then(inList) : Promise.all(finals);
-    outstanding.add(settled);
-    void settled.then(() => outstanding.delete(settled));
+    unsettled++;
+    void settled.then(untrack);
     return settled;
+  };
+
+  const untrack = () => {
+    if (--unsettled > 0 || allSettled === null) return;
+    const { resolve } = allSettled;
+    allSettled = null;
+    resolve();
+  };
+
+  /**
+   * The result of a dispatch whose one record is being sent, as most are: tracked for idle() by a count, and given a
+   * `settled` promise only if someone asks for it.
+   */
+  const trackDelivery = (records: DeliveryRecord[], delivery: Delivery): Dispatched => {
+    unsettled++;
+    delivery.whenDone(deliverySettled);
+    let settled: Promise<DeliveryRecord[]> | undefined;
+    return {
+      records,
+      get settled() {
+        settled ??=
+          delivery.final !== null
+            ? Promise.resolve([delivery.final])
+            : new Promise<DeliveryRecord[]>((resolve) => void (delivery.resolveSettled = resolve));
+        return settled;
+      },
+    };
+  };
+
+  const deliverySettled = (final: DeliveryRecord, delivery: Delivery) => {
+    delivery.resolveSettled?.([final]);
+    delivery.resolveSettled = null;
+    untrack();
   };
 
   // The parsed form of the last IPN URL: an order's IPNs, and a burst of them, name the same URL again and again.
@@ -456,6 +565,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       store.addDelivery(record);
       if (record.outcome !== "pending") logDelivery(record);
     }
+    if (records.length === 1 && steps[0]!.kind === "send" && !("error" in target)) {
+      const begun = begin(records[0]!, target.url, recordGeneration);
+      return begun instanceof Delivery ? trackDelivery(records, begun) : { records, settled: track([Promise.resolve(begun)]) };
+    }
 
     let previous: Promise<DeliveryRecord> = Promise.resolve(records[0]!);
     const finals = records.map((record, index) => {
@@ -472,7 +585,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   };
 
   const idle = async () => {
-    while (outstanding.size > 0) await Promise.all([...outstanding]);
+    // Checked again after each wake-up: a settled dispatch may have led to another.
+    while (unsettled > 0) {
+      if (allSettled === null) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((settle) => (resolve = settle));
+        allSettled = { promise, resolve };
+      }
+      await allSettled.promise;
+    }
   };
 
   return {
@@ -672,30 +793,36 @@ export function createNodeTransport(options: { maxSocketsPerOrigin?: number } = 
   return { send: exchanger.send, destroy: exchanger.destroy };
 }
 
-/** One POST for the built-in transport's callback entry, which the dispatcher uses to spare a promise per step. */
+/**
+ * One POST for the built-in transport's callback entry, which the dispatcher uses to spare a promise and closures per
+ * delivery: thousands may wait for a socket at once, so a waiting exchange is this one object and nothing more.
+ */
 interface Exchange {
-  url: URL;
-  body: string;
-  headers: Record<string, string>;
-  onStatus?: ((status: number) => void) | undefined;
+  readonly url: URL;
+  readonly body: string;
+  /** Asked for only once a socket is free, so a waiting exchange holds no headers. */
+  headers(): Record<string, string>;
+  onStatus(status: number): void;
   /** Called once: with the answer, or with why there is none. */
-  onEnd: (error: unknown, response: TransportResponse | null) => void;
+  onEnd(error: unknown, response: TransportResponse | null): void;
+  /** The exchanger's own: how to stop the exchange while it is on the wire (null before and after). */
+  sending: Cancel | null;
+  /**
+   * The exchanger's own: set once the exchange has ended or was cancelled while waiting, so that it is skipped when
+   * its turn comes and not stopped again. An ended exchange lets go of its request and answer at once: a burst's
+   * queue (and the dispatcher's timeout list) keeps ended exchanges for a while.
+   */
+  finished: boolean;
 }
 
 /** Ends an exchange at once with `reason` (its onEnd gets it) and releases its connection; a no-op once it has ended. */
 type Cancel = (reason: unknown) => void;
 
 interface Exchanger extends NodeTransport {
-  exchange(exchange: Exchange): Cancel;
-}
-
-/** A request waiting for a free socket towards its origin. */
-interface Waiter {
-  exchange: Exchange;
-  /** Cancelled while waiting: skipped when its turn comes. */
-  gone: boolean;
-  /** Set once its turn has come and it is being sent. */
-  cancel: Cancel | null;
+  /** Sends `exchange` now, or once its origin has a free socket. */
+  exchange(exchange: Exchange): void;
+  /** Ends an exchange at once, sent or waiting, as a Cancel does. */
+  cancel(exchange: Exchange, reason: unknown): void;
 }
 
 /** The parts of a URL that node:http's request options take, as urlToHttpOptions gives them. */
@@ -703,7 +830,7 @@ type RequestTarget = Pick<http.RequestOptions, "protocol" | "hostname" | "port" 
 
 interface OriginSlots {
   active: number;
-  waiting: Waiter[];
+  waiting: Exchange[];
   head: number;
 }
 
@@ -730,25 +857,34 @@ function createExchanger(maxSockets: number): Exchanger {
     return lastTarget;
   };
 
-  const exchange = (request: Exchange): Cancel => {
+  const exchange = (request: Exchange): void => {
     const target = targetOf(request.url);
     let slots = origins.get(target.origin);
     if (!slots) origins.set(target.origin, (slots = { active: 0, waiting: [], head: 0 }));
     if (slots.active < maxSockets) {
       slots.active++;
-      return post(request, target.origin, target.options, target.isHttps);
+      postNow(request, target.origin, target.options, target.isHttps);
+      return;
     }
-    const waiter: Waiter = { exchange: request, gone: false, cancel: null };
-    slots.waiting.push(waiter);
-    return (reason) => {
-      if (waiter.cancel !== null) {
-        waiter.cancel(reason);
-      } else if (!waiter.gone) {
-        // A waiting request that is cancelled ends holding no socket, and so releases none.
-        waiter.gone = true;
-        request.onEnd(reason, null);
-      }
-    };
+    slots.waiting.push(request);
+  };
+
+  const cancel = (request: Exchange, reason: unknown): void => {
+    if (request.finished) return;
+    if (request.sending !== null) {
+      request.sending(reason);
+      return;
+    }
+    // A waiting request that is cancelled ends holding no socket, and so releases none.
+    request.finished = true;
+    request.onEnd(reason, null);
+  };
+
+  /** Posts a request that holds one of its origin's slots. */
+  const postNow = (request: Exchange, origin: string, target: RequestTarget, isHttps: boolean) => {
+    const stop = post(request, origin, target, isHttps);
+    // A request that failed at once has ended already.
+    if (!request.finished) request.sending = stop;
   };
 
   const release = (origin: string) => {
@@ -760,9 +896,9 @@ function createExchanger(maxSockets: number): Exchanger {
         slots.waiting = slots.waiting.slice(slots.head);
         slots.head = 0;
       }
-      if (next.gone) continue;
-      const target = targetOf(next.exchange.url);
-      next.cancel = post(next.exchange, origin, target.options, target.isHttps);
+      if (next.finished) continue;
+      const target = targetOf(next.url);
+      postNow(next, origin, target.options, target.isHttps);
       return;
     }
     slots.waiting = [];
@@ -772,12 +908,13 @@ function createExchanger(maxSockets: number): Exchanger {
 
   /** Sends one request holding one of its origin's slots, which it gives back once it has ended. */
   const post = (exchange: Exchange, origin: string, target: RequestTarget, isHttps: boolean): Cancel => {
-    const { body, onStatus, onEnd } = exchange;
     let request: http.ClientRequest | null = null;
     let settled = false;
     const settle = () => {
       if (settled) return false;
       settled = true;
+      exchange.finished = true;
+      exchange.sending = null;
       // On the next tick, after the agent has taken back the socket of an answer that just ended, so the next
       // request reuses it rather than queueing in the agent.
       process.nextTick(release, origin);
@@ -786,7 +923,7 @@ function createExchanger(maxSockets: number): Exchanger {
     const fail = (error: unknown) => {
       if (!settle()) return;
       request?.destroy();
-      onEnd(error, null);
+      exchange.onEnd(error, null);
     };
     try {
       // Spelled out rather than spread: this literal is made for every IPN.
@@ -797,7 +934,7 @@ function createExchanger(maxSockets: number): Exchanger {
         path: target.path,
         auth: target.auth,
         method: "POST",
-        headers: exchange.headers,
+        headers: exchange.headers(),
         agent: isHttps ? agents["https:"] : agents["http:"],
       });
     } catch (error) {
@@ -807,7 +944,7 @@ function createExchanger(maxSockets: number): Exchanger {
     const sent = request;
     sent.on("error", fail);
     sent.on("response", (response) => {
-      onStatus?.(response.statusCode ?? 0);
+      exchange.onStatus(response.statusCode ?? 0);
       const chunks: Buffer[] = [];
       let size = 0;
       const done = (complete: boolean) => {
@@ -816,7 +953,7 @@ function createExchanger(maxSockets: number): Exchanger {
           response.destroy();
           sent.destroy();
         }
-        onEnd(null, { status: response.statusCode ?? 0, bodyExcerpt: excerptOf(chunks, size) });
+        exchange.onEnd(null, { status: response.statusCode ?? 0, bodyExcerpt: excerptOf(chunks, size) });
       };
       response.on("data", (chunk: Buffer) => {
         const room = IPN_BODY_READ_LIMIT_BYTES - size;
@@ -836,7 +973,7 @@ function createExchanger(maxSockets: number): Exchanger {
         if (!settled) fail(new IncompleteAnswer());
       });
     });
-    sent.end(body);
+    sent.end(exchange.body);
     return fail;
   };
 
@@ -848,25 +985,29 @@ function createExchanger(maxSockets: number): Exchanger {
         return;
       }
       let ended = false;
-      const onAbort = () => cancel(signal.reason);
-      const cancel = exchange({
+      const onAbort = () => cancel(sending, signal.reason);
+      const sending: Exchange = {
         url: request.url,
         body: request.body,
-        headers: request.headers,
-        onStatus: request.onStatus,
+        headers: () => request.headers,
+        onStatus: (status) => request.onStatus?.(status),
         onEnd: (error, response) => {
           ended = true;
           signal.removeEventListener("abort", onAbort);
           if (response !== null) resolve(response);
           else reject(error);
         },
-      });
+        sending: null,
+        finished: false,
+      };
+      exchange(sending);
       if (!ended) signal.addEventListener("abort", onAbort, { once: true });
     });
 
   return {
     send,
     exchange,
+    cancel,
     destroy() {
       agents["http:"].destroy();
       agents["https:"].destroy();

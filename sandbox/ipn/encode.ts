@@ -1,5 +1,6 @@
 // The IPN's wire body: form-urlencoded fields in a fixed order, PHP-style bracketed toValues, then the checksum.
 
+import { flat } from "./flat.js";
 import type { IpnFields, IpnToValue } from "./types.js";
 
 /** The body's field order. `toValues` expands to `toValues[i][key|name|value]`; the checksum field follows it. */
@@ -56,7 +57,7 @@ export function encodeIpnBody(fields: IpnFields, hashField: string, hash: string
     for (const key of IPN_TO_VALUE_KEYS) body += `&toValues%5B${index}%5D%5B${key}%5D=${formValue(toValue[key])}`;
   });
   if (hash !== null) body += `&${hashField}=${formValue(hash)}`;
-  return body;
+  return flat(body);
 }
 
 /** Characters URLSearchParams leaves as they are, and the space it writes as "+". */

@@ -3,6 +3,7 @@
 import * as crypto from "node:crypto";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { maskSecret } from "../log/index.js";
+import { flat } from "./flat.js";
 import type { IpnFields } from "./types.js";
 
 /** The fields the checksum covers, in the order the docs hash them; the secret comes last. */
@@ -38,7 +39,7 @@ export function ipnHashString(fields: IpnHashInput, secret: string): string {
 export function signIpn(fields: IpnHashInput, secret: string): IpnSignature {
   return {
     hash: sha256Hex(ipnHashString(fields, secret)),
-    hashedString: joinWith(fields, maskSecret(secret)),
+    hashedString: flat(joinWith(fields, maskSecret(secret))),
   };
 }
 
