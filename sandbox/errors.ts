@@ -2,7 +2,7 @@
 
 /**
  * Every errorCode the public API answers with. The first two are the engine's own; the rest are the sandbox's,
- * chosen in the engine's 16-digit style. README's error table is checked against this list.
+ * chosen in the engine's 16-digit style. The error table in docs/merchant-api.md is checked against this list.
  */
 export const ERROR_CODES = {
   /** (engine) A parameter is missing or invalid; `object` names it. */

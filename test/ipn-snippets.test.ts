@@ -1,14 +1,15 @@
-// The README's IPN verification snippets (Node, Python, PHP) really verify: each is cut out of the README and run by
+// The IPN page's verification snippets (Node, Python, PHP) really verify: each is cut out of docs/ipn.md and run by
 // its own interpreter against the docs' golden vector, altered copies of it, and bodies the sandbox signs.
 
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeIpnBody, signIpn, type IpnFields } from "../sandbox/index.js";
+import { readDoc } from "./support/docs.js";
 
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const readme = readDoc("docs/ipn.md");
 const dir = mkdtempSync(join(tmpdir(), "ipn-snippets-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -122,10 +123,10 @@ echo json_encode($verdicts);
   },
 };
 
-/** The README block that starts with the marker, without its fences. */
+/** The docs/ipn.md block that starts with the marker, without its fences. */
 function snippet(language: Language): string {
   const blocks = [...readme.matchAll(/^```([a-z]*)\n([\s\S]*?)^```$/gm)].filter((m) => m[2]!.startsWith(`${language.marker}\n`));
-  expect(blocks, `exactly one README block starts with "${language.marker}"`).toHaveLength(1);
+  expect(blocks, `exactly one docs/ipn.md block starts with "${language.marker}"`).toHaveLength(1);
   expect(blocks[0]![1], `the fence of "${language.marker}"`).toBe(language.fence);
   return blocks[0]![2]!;
 }
@@ -144,10 +145,11 @@ function run(command: string, file: string, missing: string): Promise<string> {
   });
 }
 
-describe("the README's IPN verification snippets", () => {
+describe("the IPN page's verification snippets", () => {
   it("sit under the IPN section's own subsection, in the order Node, Python, PHP", () => {
-    const section = readme.slice(readme.indexOf("\n## IPN\n"), readme.indexOf("\n## Statuses\n"));
-    const sub = section.slice(section.indexOf("\n### Verifying an IPN in Node, Python and PHP\n"));
+    const start = readme.indexOf("\n## Verifying an IPN in Node, Python and PHP\n");
+    expect(start).toBeGreaterThan(0);
+    const sub = readme.slice(start, readme.indexOf("\n## ", start + 1));
     expect(sub.length).toBeGreaterThan(0);
     const at = Object.values(LANGUAGES).map((l) => sub.indexOf(l.marker));
     expect(at.every((i) => i > 0)).toBe(true);

@@ -1,6 +1,6 @@
 // The payment and order pages, their live stream, the "I paid" form and the dashboard, through app.request.
 
-import { readFileSync } from "node:fs";
+import { readDoc } from "./support/docs.js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createClock,
@@ -189,9 +189,8 @@ describe("payment and order pages", () => {
     }
   });
 
-  it("are documented in the README with the Content-Security-Policy they really send", () => {
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    expect(readme).toContain(`Content-Security-Policy: ${PAGE_CSP}`);
+  it("are documented in docs/pages.md with the Content-Security-Policy they really send", () => {
+    expect(readDoc("docs/pages.md")).toContain(`Content-Security-Policy: ${PAGE_CSP}`);
   });
 
   it.each([

@@ -1,15 +1,20 @@
-// The README stays true: its tables and examples are checked against the code they describe.
+// The README and the docs stay true: their tables and examples are checked against the code they describe.
 
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { RUN_HELP, START_HELP, VERIFY_HELP } from "../sandbox/cli/index.js";
 import { BUILTIN_SCENARIOS } from "../scenarios/index.js";
 import { createDefaultCatalog, createSandbox, ERROR_CODES, STATUSES, TRANSITIONS } from "../sandbox/index.js";
 import { FAULTS, FAULT_DESCRIPTIONS } from "../sandbox/ipn/index.js";
 
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+import { readDoc } from "./support/docs.js";
 
-describe("README", () => {
+const readme = readDoc("README.md");
+const api = readDoc("docs/merchant-api.md");
+const ipn = readDoc("docs/ipn.md");
+const cli = readDoc("docs/cli.md");
+const scenarios = readDoc("docs/scenarios.md");
+
+describe("README and docs", () => {
   it("opens with the install-and-start command and npm test", () => {
     const firstBlock = readme.split("```")[1]!;
     expect(firstBlock).toContain("npm ci && npm start");
@@ -17,28 +22,28 @@ describe("README", () => {
   });
 
   it.each(Object.entries(ERROR_CODES))("lists error code %s (%d) in the error table", (name, code) => {
-    expect(readme).toMatch(new RegExp(`\\| ${code} \\| ${name} \\|`));
+    expect(api).toMatch(new RegExp(`\\| ${code} \\| ${name} \\|`));
   });
 
   it("shows the transition table exactly as the code has it", () => {
     for (const status of STATUSES) {
       const next = TRANSITIONS[status];
       if (next.length === 0) continue;
-      expect(readme).toContain(`| ${status} | ${next.join(", ")} |`);
+      expect(api).toContain(`| ${status} | ${next.join(", ")} |`);
     }
-    expect(readme).toContain(`| ${STATUSES.filter((s) => TRANSITIONS[s].length === 0).join(", ")} | nothing: final |`);
+    expect(api).toContain(`| ${STATUSES.filter((s) => TRANSITIONS[s].length === 0).join(", ")} | nothing: final |`);
   });
 
   it.each([...FAULTS])("lists delivery fault %s with its description in the faults table", (fault) => {
-    const row = readme.split("\n").find((line) => line.startsWith(`| \`${fault}\` |`));
-    expect(row, `no row for ${fault} in the README's delivery faults table`).toBeDefined();
+    const row = ipn.split("\n").find((line) => line.startsWith(`| \`${fault}\` |`));
+    expect(row, `no row for ${fault} in docs/ipn.md's delivery faults table`).toBeDefined();
     expect(row?.split("|").at(-2)?.trim()).toBe(FAULT_DESCRIPTIONS[fault]);
   });
 
   it("shows every start flag of --help", () => {
     const flags = [...START_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(8);
-    for (const flag of flags) expect(readme).toContain(flag);
+    for (const flag of flags) expect(cli).toContain(flag);
   });
 
   it("uses ids of the default catalogue in its curl example", () => {
@@ -51,7 +56,7 @@ describe("README", () => {
 
   it("shows the default catalogue's routes with their current rates and limits", () => {
     for (const r of createDefaultCatalog(1).routes) {
-      expect(readme).toContain(`| ${r.from.xml} → ${r.to.xml} | ${r.rate} | ${r.min} – ${r.max} | ${r.manual ? "manual" : "auto"} | ${r.paymentWindowMinutes} min |`);
+      expect(api).toContain(`| ${r.from.xml} → ${r.to.xml} | ${r.rate} | ${r.min} – ${r.max} | ${r.manual ? "manual" : "auto"} | ${r.paymentWindowMinutes} min |`);
     }
   });
 
@@ -66,18 +71,18 @@ describe("README", () => {
   });
 
   it.each(BUILTIN_SCENARIOS.map((s) => [s.name, s.description]))("lists the built-in scenario %s with its description", (name, description) => {
-    expect(readme).toContain(`| \`${name}\` | ${description} |`);
+    expect(scenarios).toContain(`| \`${name}\` | ${description} |`);
   });
 
   it("shows every run flag of --help", () => {
     const flags = [...RUN_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(6);
-    for (const flag of flags) expect(readme).toContain(flag);
+    for (const flag of flags) expect(cli).toContain(flag);
   });
 
   it("shows every verify flag of --help", () => {
     const flags = [...VERIFY_HELP.matchAll(/^\s+(--[a-z-]+)/gm)].map((m) => m[1]!);
     expect(flags.length).toBeGreaterThan(15);
-    for (const flag of flags) expect(readme).toContain(flag);
+    for (const flag of flags) expect(cli).toContain(flag);
   });
 });

@@ -1,14 +1,15 @@
-// The README's worked example merchant really passes every contract, and the README lists every check.
+// The contract page's worked example merchant really passes every contract, and the page lists every check.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatText, runContracts } from "../contracts/index.js";
+import { readDoc } from "./support/docs.js";
 
-const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const readme = readDoc("docs/contracts.md");
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
@@ -33,10 +34,10 @@ async function waitForHealth(url: string, child: ChildProcess, stderr: () => str
   }
 }
 
-describe("the README's worked example", () => {
-  it("passes every contract, and every check it is judged on is in the README's table", async () => {
+describe("the contract page's worked example", () => {
+  it("passes every contract, and every check it is judged on is in the page's table", async () => {
     const code = readme.match(/```js\n(\/\/ worked-example \(node\)[\s\S]*?)```/)?.[1];
-    expect(code, "the worked example is in the README").toBeTruthy();
+    expect(code, "the worked example is in docs/contracts.md").toBeTruthy();
     const file = join(mkdtempSync(join(tmpdir(), "worked-example-")), "merchant.mjs");
     writeFileSync(file, code!);
     const [sandboxPort, merchantPort] = [await freePort(), await freePort()];

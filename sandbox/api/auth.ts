@@ -10,7 +10,7 @@ export interface ApiCredentials {
   apiSecret: string;
 }
 
-/** The test key pair every sandbox accepts unless told otherwise (printed at start, shown in the README). */
+/** The test key pair every sandbox accepts unless told otherwise (printed at start, shown in the README's quick start). */
 export const TEST_CREDENTIALS: ApiCredentials = {
   apiKey: "sandbox-test-key",
   apiSecret: "sandbox-test-secret",

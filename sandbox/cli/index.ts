@@ -24,7 +24,7 @@ Usage:
   exchanger-sandbox help                         show this help
   exchanger-sandbox --version                    print the version
 
-Docs: the README of the exchanger-sandbox package.
+Docs: README.md and docs/ in the exchanger-sandbox package.
 `;
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit code. */

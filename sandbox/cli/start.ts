@@ -75,7 +75,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   const exposed = !isLoopbackHost(host);
   if (exposed && adminToken === undefined) {
     throw new UsageError(
-      `--host ${host} is reachable from other machines, and so would be the control API: add --admin-token TOKEN (see README, "Running as a shared service")`,
+      `--host ${host} is reachable from other machines, and so would be the control API: add --admin-token TOKEN (see docs/service.md, "Running as a shared service")`,
     );
   }
   const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);

@@ -210,7 +210,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound handler is not consulted.
   app.all("/*", (c) =>
-    c.json({ error: { type: "not_found", message: `No control endpoint ${c.req.method} ${c.req.path}; see the README's control API section` } }, 404),
+    c.json({ error: { type: "not_found", message: `No control endpoint ${c.req.method} ${c.req.path}; see docs/control-api.md in the exchanger-sandbox package` } }, 404),
   );
 
   function requireOrder(raw: string): Order {
