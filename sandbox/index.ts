@@ -3,6 +3,8 @@
 export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
+export { assertAdminToken } from "./control/admin-auth.js";
+export { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 export { TEST_CREDENTIALS, requestHash, type ApiCredentials } from "./api/auth.js";
 export { ERROR_CODES, ERROR_CODE_DOCS, ApiError, ControlError } from "./errors.js";
 export { STATUSES, STATUS_DESCRIPTIONS, TRANSITIONS, MERCHANT_TRANSITIONS, isOrderStatus, isFinal, callbackOutcome, type OrderStatus } from "./orders/statuses.js";
@@ -21,7 +23,12 @@ export {
 } from "./catalog/index.js";
 export {
   FAULTS,
+  normalizeFault,
   signIpn,
+  assertIpnHashField,
+  DEFAULT_IPN_TIMEOUT_MS,
+  MAX_IPN_TIMEOUT_MS,
+  IPN_HASH_FIELDS_ORDER,
   verifyIpnHash,
   ipnHashString,
   encodeIpnBody,
@@ -33,6 +40,8 @@ export {
 export type { FaultSpec, TamperableField } from "./ipn/types.js";
 export { FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./ipn/types.js";
 export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
-export { createLogger, type Logger, type LogFormat } from "./log/index.js";
+export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/index.js";
+/** Loads zod on first use (the sandbox's parts and scenarios validate with it; starting does not need it). */
+export { withZod } from "./zod.js";
 export { createMemoryStore, type Store } from "./store/index.js";
 export { VERSION } from "./version.js";

@@ -1,8 +1,6 @@
 // The scenario model: a named script of steps for one order, as data, with its schema and a typed defineScenario.
 
-import { STATUSES, type FaultSpec, type OrderStatus } from "../sandbox/index.js";
-import { normalizeFault } from "../sandbox/ipn/faults.js";
-import { withZod } from "../sandbox/zod.js";
+import { normalizeFault, STATUSES, withZod, type FaultSpec, type OrderStatus } from "../sandbox/index.js";
 
 /**
  * What a step expects of the merchant's answers to the IPNs it caused:

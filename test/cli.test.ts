@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../sandbox/cli/index.js";
+import { runCli, type CliIo } from "../cli/index.js";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;

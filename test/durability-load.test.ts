@@ -60,7 +60,7 @@ interface Running {
 }
 
 function startBinary(dataDir: string): Running {
-  const child = spawn(process.execPath, ["dist/sandbox/cli/main.js", "start", "--port", "0", "--data", dataDir, "--log-format", "json"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["dist/cli/main.js", "start", "--port", "0", "--data", dataDir, "--log-format", "json"], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));

@@ -133,13 +133,13 @@ describe("the npm package", () => {
   }, 15_000);
 
   it("packs the binary with a node shebang", () => {
-    expect(entries).toContain("package/dist/sandbox/cli/main.js");
-    const main = execFileSync("tar", ["-xzOf", tarball, "package/dist/sandbox/cli/main.js"], { encoding: "utf8" });
+    expect(entries).toContain("package/dist/cli/main.js");
+    const main = execFileSync("tar", ["-xzOf", tarball, "package/dist/cli/main.js"], { encoding: "utf8" });
     expect(main.split("\n")[0]).toBe("#!/usr/bin/env node");
     const manifest = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" })) as {
       bin: Record<string, string>;
     };
-    expect(manifest.bin).toEqual({ "exchanger-sandbox": "dist/sandbox/cli/main.js" });
+    expect(manifest.bin).toEqual({ "exchanger-sandbox": "dist/cli/main.js" });
   });
 
   it("packs no tests and no TypeScript sources other than declarations", () => {

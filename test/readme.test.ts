@@ -1,7 +1,7 @@
 // The README and the docs stay true: their tables and examples are checked against the code they describe.
 
 import { describe, expect, it } from "vitest";
-import { RUN_HELP, START_HELP, VERIFY_HELP } from "../sandbox/cli/index.js";
+import { RUN_HELP, START_HELP, VERIFY_HELP } from "../cli/index.js";
 import { BUILTIN_SCENARIOS } from "../scenarios/index.js";
 import { createDefaultCatalog, createSandbox, ERROR_CODES, STATUSES, TRANSITIONS } from "../sandbox/index.js";
 import { FAULTS, FAULT_DESCRIPTIONS } from "../sandbox/ipn/index.js";

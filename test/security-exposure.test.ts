@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runCli, type CliIo } from "../sandbox/cli/index.js";
+import { runCli, type CliIo } from "../cli/index.js";
 import { createClock } from "../sandbox/clock/index.js";
 import { createDispatcher } from "../sandbox/ipn/index.js";
 import { createLogger } from "../sandbox/log/index.js";

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const CLI = fileURLToPath(new URL("../dist/sandbox/cli/index.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../dist/cli/index.js", import.meta.url));
 
 /** The packages a fresh node process resolves while importing `file`, seen through a module resolve hook. */
 function packagesLoadedBy(file: string): Set<string> {

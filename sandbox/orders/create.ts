@@ -2,9 +2,11 @@
 
 import type { Catalog, Route, RouteField } from "../catalog/types.js";
 import { invalidParam } from "../errors.js";
-import type { Params } from "../api/params.js";
 import { compareAmounts, parseAmount, payout } from "./amount.js";
 import { OBJECT_ID } from "./ids.js";
+
+/** Request parameters as the API decoded them (JSON, form or query), before validation. */
+type Params = Record<string, unknown>;
 
 /** The parameters of order/create, in the docs' order. */
 export const CREATE_PARAMS = [

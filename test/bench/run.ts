@@ -186,7 +186,7 @@ async function getText(url: string): Promise<string> {
   return body;
 }
 
-const SANDBOX_BIN = () => fileURLToPath(distModule("sandbox/cli/main.js"));
+const SANDBOX_BIN = () => fileURLToPath(distModule("cli/main.js"));
 
 /** `exchanger-sandbox start` from dist/, as users run it, quiet so that logging is not what is measured. */
 async function startSandbox(name: string): Promise<{ child: Child; url: string }> {

@@ -1,6 +1,6 @@
 // Runs the CLI in-process and collects what it printed, for tests of its commands.
 
-import { runCli } from "../../sandbox/cli/index.js";
+import { runCli } from "../../cli/index.js";
 
 export async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";

@@ -1,17 +1,8 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { API_BASE_PATH } from "../api/index.js";
-import { loadCatalogFile, type Catalog } from "../catalog/index.js";
-import { CLOCK_KINDS_HELP } from "../clock/index.js";
-import { CONTROL_BASE_PATH } from "../control/index.js";
-import { createSandbox, DEFAULT_SEED } from "../create-sandbox.js";
-import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
-import { createLogger, LOG_FORMATS, type LogFormat } from "../log/index.js";
-import { exampleCreateParams } from "../orders/create.js";
-import { VERSION } from "../version.js";
-import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../../scenarios/index.js";
-import { isLoopbackHost } from "../secure.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
 
 export const DEFAULT_PORT = 7070;

@@ -2,9 +2,8 @@
 
 import { writeFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
-import { IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../ipn/index.js";
-import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../../contracts/index.js";
+import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
+import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
 import { hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]

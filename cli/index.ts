@@ -1,8 +1,7 @@
 // The command line: reads the command and hands it to its module; one line and exit code 2 for any usage mistake.
 
-import { CatalogError } from "../catalog/index.js";
-import { VERSION } from "../version.js";
-import { ScenarioError } from "../../scenarios/index.js";
+import { CatalogError, VERSION } from "../sandbox/index.js";
+import { ScenarioError } from "../scenarios/index.js";
 import { UsageError, type CliIo } from "./args.js";
 import { signCommand, verifyCommand } from "./contract-commands.js";
 import { runCommand, scenariosCommand } from "./scenario-commands.js";

@@ -1,9 +1,6 @@
 // Shared pieces of the command line: the IO it writes to, usage errors, and flag readers that explain themselves.
 
-import { parseClockSpec } from "../clock/index.js";
-import { assertAdminToken } from "../control/admin-auth.js";
-import { assertIpnHashField } from "../ipn/index.js";
-import { canonicalIpnHost } from "../secure.js";
+import { assertAdminToken, assertIpnHashField, canonicalIpnHost, parseClockSpec } from "../sandbox/index.js";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -109,3 +106,4 @@ export function untilAborted(signal: AbortSignal | undefined): Promise<void> {
     signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }
+

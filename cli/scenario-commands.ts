@@ -1,9 +1,7 @@
 // exchanger-sandbox run and scenarios: play scripted order stories against a merchant and report what happened.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { CLOCK_KINDS_HELP } from "../clock/index.js";
-import { DEFAULT_SEED } from "../create-sandbox.js";
-import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS } from "../ipn/index.js";
+import { CLOCK_KINDS_HELP, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, DEFAULT_SEED } from "../sandbox/index.js";
 import {
   BUILTIN_SCENARIOS,
   formatTranscriptJson,
@@ -11,7 +9,7 @@ import {
   resolveScenarios,
   runScenarios,
   type Transcript,
-} from "../../scenarios/index.js";
+} from "../scenarios/index.js";
 import { clockFlag, hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const RUN_HELP = `Usage: exchanger-sandbox run SCENARIO... --ipn-url URL --ipn-secret SECRET [options]
