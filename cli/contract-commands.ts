@@ -1,10 +1,10 @@
 // exchanger-sandbox verify and sign: run the contract kit against a merchant, and show how an IPN is signed.
 
 import { writeFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
 import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
-import { hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
+import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]
 
@@ -68,7 +68,7 @@ const VERIFY_OPTIONS = {
 } satisfies ParseArgsConfig["options"];
 
 export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parsed(() => parseArgs({ args: [...args], options: VERIFY_OPTIONS, allowPositionals: false, strict: true }));
+  const { values } = parseFlags("verify", args, VERIFY_OPTIONS);
   if (values.help) {
     io.stdout(VERIFY_HELP);
     return 0;
@@ -161,7 +161,7 @@ Example (the docs' own):
 
 export function signCommand(args: readonly string[], io: CliIo): number {
   const options = Object.fromEntries([...IPN_HASH_FIELDS_ORDER, "secret"].map((name) => [name, { type: "string" as const }]));
-  const { values: raw } = parsed(() => parseArgs({ args: [...args], options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true }));
+  const { values: raw } = parseFlags("sign", args, { ...options, help: { type: "boolean", short: "h" } });
   const values = raw as Record<string, string | boolean | undefined>;
   if (values.help) {
     io.stdout(SIGN_HELP);

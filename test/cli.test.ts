@@ -198,12 +198,13 @@ describe("start, in process", () => {
     expect(await sandbox.stop()).toBe(0);
   });
 
-  it("prints nothing with --quiet, even for API calls", async () => {
-    const sandbox = await startInProcess(["--quiet"]);
+  it.each([[[]], [["--log-format", "json"]]])("prints only the base URL line with --quiet %j, even for API calls", async (extra) => {
+    const sandbox = await startInProcess(["--quiet", ...extra]);
     const res = await fetch(`${sandbox.apiBase}public/exchanger/route/get/`);
     expect(((await res.json()) as { success: boolean }).success).toBe(true);
     expect(await sandbox.stop()).toBe(0);
-    expect(sandbox.io.stdoutText).toBe("");
+    expect(sandbox.io.stdoutText).toBe(`${sandbox.url}\n`);
+    expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sandbox.io.stderrText).toBe("");
   });
 
