@@ -3,7 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
-import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
+import { browserWalkAvailable, CONTRACT_GROUPS, formatCheckLine, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
 import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]
@@ -113,6 +113,8 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     if (unknown.length || only.length === 0) throw new UsageError(`--only takes contracts from ${CONTRACT_GROUPS.join(", ")}; got ${JSON.stringify(values.only)}`);
   }
   if (values["no-browser"] && values.chromium) throw new UsageError("give --chromium or --no-browser, not both");
+  // Only a checkout makes the done order the walk needs; say what is missing now rather than after the other checks.
+  if (!values["no-browser"] && checkoutUrl && (!only || only.includes("callback")) && !(await browserWalkAvailable())) throw new UsageError(PLAYWRIGHT_MISSING);
 
   const toStdout = reporter === "text" || values.output !== undefined;
   let report;
