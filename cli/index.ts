@@ -4,6 +4,7 @@ import { CatalogError, VERSION } from "../sandbox/index.js";
 import { ScenarioError } from "../scenarios/index.js";
 import { nearest, UsageError, type CliIo } from "./args.js";
 import { signCommand, verifyCommand } from "./contract-commands.js";
+import { doctorCommand } from "./doctor.js";
 import { runCommand, scenariosCommand } from "./scenario-commands.js";
 import { start } from "./start.js";
 
@@ -11,6 +12,7 @@ export { UsageError, type CliIo } from "./args.js";
 export { START_HELP, DEFAULT_PORT, banner } from "./start.js";
 export { RUN_HELP } from "./scenario-commands.js";
 export { SIGN_HELP, VERIFY_HELP } from "./contract-commands.js";
+export { DOCTOR_HELP, formatDiagnosis } from "./doctor.js";
 
 export const MAIN_HELP = `exchanger-sandbox ${VERSION}: a local imitation of the exchanger's merchant API, with signed IPNs.
 
@@ -20,6 +22,7 @@ Usage:
   exchanger-sandbox scenarios                    list the built-in scenarios
   exchanger-sandbox verify --ipn-url URL ...     check your IPN handling against the contracts (see: verify --help)
   exchanger-sandbox sign --orderId ... --secret S  print the string an IPN hash is made from, and the hash
+  exchanger-sandbox doctor --body RAW --secret S --hash H  say why your IPN hash does not match (see doctor --help)
   exchanger-sandbox help [COMMAND]               show this help, or that command's
   exchanger-sandbox --version                    print the version
 
@@ -33,6 +36,7 @@ const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | 
   scenarios: scenariosCommand,
   verify: verifyCommand,
   sign: signCommand,
+  doctor: doctorCommand,
 };
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit code. */

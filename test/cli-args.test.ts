@@ -2,7 +2,7 @@
 // start --quiet's one URL line for scripts.
 
 import { describe, expect, it } from "vitest";
-import { MAIN_HELP, RUN_HELP, SIGN_HELP, START_HELP, VERIFY_HELP } from "../cli/index.js";
+import { DOCTOR_HELP, MAIN_HELP, RUN_HELP, SIGN_HELP, START_HELP, VERIFY_HELP } from "../cli/index.js";
 import { nearest } from "../cli/args.js";
 import { cli } from "./support/cli.js";
 import { readDoc } from "./support/docs.js";
@@ -13,6 +13,7 @@ const HELPS: [string, string][] = [
   ["run", RUN_HELP],
   ["verify", VERIFY_HELP],
   ["sign", SIGN_HELP],
+  ["doctor", DOCTOR_HELP],
 ];
 
 /** Every long option a command's help lists in its Options section, e.g. --ipn-url. */
@@ -47,7 +48,7 @@ describe("help COMMAND", () => {
   });
 
   it("lists every command in the main help", () => {
-    for (const command of ["start", "run", "scenarios", "verify", "sign", "help"]) expect(MAIN_HELP).toContain(`exchanger-sandbox ${command}`);
+    for (const command of ["start", "run", "scenarios", "verify", "sign", "doctor", "help"]) expect(MAIN_HELP).toContain(`exchanger-sandbox ${command}`);
   });
 
   it("returns 2 for help on an unknown command, with the nearest one", async () => {
@@ -75,6 +76,7 @@ describe("values and typos", () => {
     ["scenarios", "--jsno", "--json"],
     ["verify", "--secret", "--ipn-secret"],
     ["sign", "--orderid", "--orderId"],
+    ["doctor", "--delivry", "--delivery"],
   ])("%s %s: did you mean %s?", async (command, typo, meant) => {
     expect(await usageError(command, typo, "x")).toContain(`unknown option ${typo}; did you mean ${meant}? (see exchanger-sandbox ${command} --help)`);
   });
