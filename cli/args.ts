@@ -1,5 +1,10 @@
 // Shared pieces of the command line: the IO it writes to, usage errors, and flag readers that explain themselves.
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+/** What parseArgs returns for these options: `values` typed by them, and `positionals`. */
+export type ParsedFlags<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>>;
 import { assertAdminToken, assertIpnHashField, canonicalIpnHost, parseClockSpec } from "../sandbox/index.js";
 
 export interface CliIo {
@@ -17,15 +22,91 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
-/** Runs a parseArgs call, turning its complaint into a UsageError. */
-export function parsed<T>(parse: () => T): T {
+/**
+ * Reads a command's flags strictly with node's parseArgs, and says what is wrong in one line: an unknown option
+ * names the nearest known one, a flag without its value says so, and a value that starts with a dash (`--port -1`)
+ * is taken as the value it plainly is, for the flag's own reader to judge, instead of parseArgs' "ambiguous".
+ */
+export function parseFlags<const O extends ParseArgsOptionsConfig>(command: string, args: readonly string[], options: O, { positionals = false } = {}): ParsedFlags<O> {
   try {
-    return parse();
+    return parseArgs({ args: attachDashValues(args, options), options, allowPositionals: positionals, strict: true });
   } catch (error) {
-    // parseArgs' own messages are clear, but long and sometimes several lines; keep the first sentence.
-    const message = error instanceof Error ? error.message.split(/\.\s/)[0]!.replace(/\.$/, "") : String(error);
-    throw new UsageError(`${message} (see --help)`);
+    throw new UsageError(`${explainParseError(error, args, options, positionals)} (see exchanger-sandbox ${command} --help)`);
   }
+}
+
+/** `--flag -x` → `--flag=-x` for a flag that takes a value, when `-x` is not itself one of the command's options. */
+function attachDashValues(args: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const shorts = new Set(Object.values(options).flatMap((option) => (option.short ? [`-${option.short}`] : [])));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") return [...out, ...args.slice(i)];
+    const next = args[i + 1];
+    const takesValue = arg.startsWith("--") && !arg.includes("=") && options[arg.slice(2)]?.type === "string";
+    // A next word starting with "--" stays an option: `--ipn-url --ipn-secrt S` should hear about the typo.
+    if (takesValue && next !== undefined && /^-(?!-)/.test(next) && !shorts.has(next.slice(0, 2))) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+function explainParseError(error: unknown, args: readonly string[], options: ParseArgsOptionsConfig, positionals: boolean): string {
+  const { code, message = String(error) } = error as NodeJS.ErrnoException;
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const name = /'([^']+)'/.exec(message)?.[1] ?? "";
+    // `-port` reaches parseArgs as the short options -p -o -r -t; suggest from the word the user typed.
+    const typed = name.startsWith("--") ? name : (args.find((arg) => arg.startsWith(name) && !arg.startsWith("--")) ?? name);
+    const longNames = Object.keys(options).map((long) => `--${long}`);
+    const suggestion = nearest(typed.replace(/^-+/, "--").split("=")[0]!, longNames);
+    return `unknown option ${typed}${suggestion.length ? `; did you mean ${suggestion.join(" or ")}?` : ""}`;
+  }
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const missing = /^Option '(?:-\w, )?(--[^' ]+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(message);
+    if (missing) return `${missing[1]} needs a value`;
+    const noValue = /^Option '(?:-\w, )?(--[^' ]+)' does not take an argument/.exec(message);
+    if (noValue) return `${noValue[1]} is a switch and takes no value`;
+  }
+  if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && !positionals) {
+    const word = /'([^']*)'/.exec(message)?.[1];
+    return `unexpected argument ${JSON.stringify(word)}: this command takes options only`;
+  }
+  // Anything else: parseArgs' own first sentence, which is clear but may run on for several lines.
+  return message.split(/\.\s/)[0]!.replace(/\.$/, "");
+}
+
+/**
+ * The candidates nearest to a mistyped word: those within a small edit distance (a typo, a missing or extra
+ * letter, two letters swapped), else the one candidate that contains the word as a whole part (`--secret` →
+ * `--ipn-secret`). Empty when nothing is near enough to be a helpful guess.
+ */
+export function nearest(word: string, candidates: readonly string[]): string[] {
+  const typed = word.toLowerCase();
+  const scored = candidates.map((candidate) => ({ candidate, distance: editDistance(typed, candidate.toLowerCase()) }));
+  const best = Math.min(...scored.map((s) => s.distance));
+  const bare = typed.replace(/^-+/, "");
+  if (best <= Math.max(1, Math.floor(bare.length / 3))) return scored.filter((s) => s.distance === best).slice(0, 3).map((s) => s.candidate);
+  const containing = candidates.filter((candidate) => `-${candidate.toLowerCase().replace(/^-+/, "")}-`.includes(`-${bare}-`));
+  return containing.length === 1 ? containing : [];
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours cost 1 each. */
+function editDistance(a: string, b: string): number {
+  // Hand-written rather than a dependency: fifteen lines for an error message, in a package kept lean on purpose.
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, rows[i - 2]![j - 2]! + 1);
+      rows[i]![j] = value;
+    }
+  }
+  return rows[a.length]![b.length]!;
 }
 
 export function integer(value: string | undefined, flag: string, min: number, max: number, fallback: number): number {

@@ -1,10 +1,10 @@
 // exchanger-sandbox verify and sign: run the contract kit against a merchant, and show how an IPN is signed.
 
 import { writeFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
-import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
-import { hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
+import { browserWalkAvailable, CONTRACT_GROUPS, formatCheckLine, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
+import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]
 
@@ -68,7 +68,7 @@ const VERIFY_OPTIONS = {
 } satisfies ParseArgsConfig["options"];
 
 export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parsed(() => parseArgs({ args: [...args], options: VERIFY_OPTIONS, allowPositionals: false, strict: true }));
+  const { values } = parseFlags("verify", args, VERIFY_OPTIONS);
   if (values.help) {
     io.stdout(VERIFY_HELP);
     return 0;
@@ -113,6 +113,8 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     if (unknown.length || only.length === 0) throw new UsageError(`--only takes contracts from ${CONTRACT_GROUPS.join(", ")}; got ${JSON.stringify(values.only)}`);
   }
   if (values["no-browser"] && values.chromium) throw new UsageError("give --chromium or --no-browser, not both");
+  // Only a checkout makes the done order the walk needs; say what is missing now rather than after the other checks.
+  if (!values["no-browser"] && checkoutUrl && (!only || only.includes("callback")) && !(await browserWalkAvailable())) throw new UsageError(PLAYWRIGHT_MISSING);
 
   const toStdout = reporter === "text" || values.output !== undefined;
   let report;
@@ -161,7 +163,7 @@ Example (the docs' own):
 
 export function signCommand(args: readonly string[], io: CliIo): number {
   const options = Object.fromEntries([...IPN_HASH_FIELDS_ORDER, "secret"].map((name) => [name, { type: "string" as const }]));
-  const { values: raw } = parsed(() => parseArgs({ args: [...args], options: { ...options, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true }));
+  const { values: raw } = parseFlags("sign", args, { ...options, help: { type: "boolean", short: "h" } });
   const values = raw as Record<string, string | boolean | undefined>;
   if (values.help) {
     io.stdout(SIGN_HELP);

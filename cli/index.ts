@@ -2,8 +2,9 @@
 
 import { CatalogError, VERSION } from "../sandbox/index.js";
 import { ScenarioError } from "../scenarios/index.js";
-import { UsageError, type CliIo } from "./args.js";
+import { nearest, UsageError, type CliIo } from "./args.js";
 import { signCommand, verifyCommand } from "./contract-commands.js";
+import { doctorCommand } from "./doctor.js";
 import { runCommand, scenariosCommand } from "./scenario-commands.js";
 import { start } from "./start.js";
 
@@ -11,6 +12,7 @@ export { UsageError, type CliIo } from "./args.js";
 export { START_HELP, DEFAULT_PORT, banner } from "./start.js";
 export { RUN_HELP } from "./scenario-commands.js";
 export { SIGN_HELP, VERIFY_HELP } from "./contract-commands.js";
+export { DOCTOR_HELP, formatDiagnosis } from "./doctor.js";
 
 export const MAIN_HELP = `exchanger-sandbox ${VERSION}: a local imitation of the exchanger's merchant API, with signed IPNs.
 
@@ -20,11 +22,22 @@ Usage:
   exchanger-sandbox scenarios                    list the built-in scenarios
   exchanger-sandbox verify --ipn-url URL ...     check your IPN handling against the contracts (see: verify --help)
   exchanger-sandbox sign --orderId ... --secret S  print the string an IPN hash is made from, and the hash
-  exchanger-sandbox help                         show this help
+  exchanger-sandbox doctor --body RAW --secret S --hash H  say why your IPN hash does not match (see doctor --help)
+  exchanger-sandbox help [COMMAND]               show this help, or that command's
   exchanger-sandbox --version                    print the version
 
 Docs: README.md and docs/ in the exchanger-sandbox package.
 `;
+
+/** Each command and what runs it; `help COMMAND` and `COMMAND --help` print the same text. */
+const COMMANDS: Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>> = {
+  start,
+  run: runCommand,
+  scenarios: scenariosCommand,
+  verify: verifyCommand,
+  sign: signCommand,
+  doctor: doctorCommand,
+};
 
 /** Runs the CLI with `argv` (without node and the script) and resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -32,28 +45,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const [command, ...rest] = argv;
     switch (command) {
       case undefined:
-      case "help":
       case "--help":
       case "-h":
         io.stdout(MAIN_HELP);
         return 0;
+      case "help":
+        if (rest.length === 0) {
+          io.stdout(MAIN_HELP);
+          return 0;
+        }
+        if (rest.length > 1) throw new UsageError(`help takes one command, got ${rest.join(" ")} (see exchanger-sandbox help)`);
+        return await commandFor(rest[0]!)(["--help"], io);
       case "--version":
       case "-v":
       case "version":
         io.stdout(`${VERSION}\n`);
         return 0;
-      case "start":
-        return await start(rest, io);
-      case "run":
-        return await runCommand(rest, io);
-      case "scenarios":
-        return scenariosCommand(rest, io);
-      case "verify":
-        return await verifyCommand(rest, io);
-      case "sign":
-        return signCommand(rest, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}; the commands are: start, run, scenarios, verify, sign, help (see exchanger-sandbox --help)`);
+        return await commandFor(command)(rest, io);
     }
   } catch (error) {
     if (error instanceof UsageError || error instanceof CatalogError || error instanceof ScenarioError) {
@@ -63,4 +72,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     throw error;
   }
+}
+
+function commandFor(name: string): (args: readonly string[], io: CliIo) => number | Promise<number> {
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command) return command;
+  const names = [...Object.keys(COMMANDS), "help"];
+  const suggestion = nearest(name, names);
+  throw new UsageError(
+    `unknown command ${JSON.stringify(name)}${suggestion.length ? ` (did you mean ${suggestion.join(" or ")}?)` : ""}; the commands are: ${names.join(", ")} (see exchanger-sandbox --help)`,
+  );
 }

@@ -1,6 +1,6 @@
 // exchanger-sandbox run and scenarios: play scripted order stories against a merchant and report what happened.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { CLOCK_KINDS_HELP, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, DEFAULT_SEED } from "../sandbox/index.js";
 import {
   BUILTIN_SCENARIOS,
@@ -10,7 +10,7 @@ import {
   runScenarios,
   type Transcript,
 } from "../scenarios/index.js";
-import { clockFlag, hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
+import { clockFlag, hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const RUN_HELP = `Usage: exchanger-sandbox run SCENARIO... --ipn-url URL --ipn-secret SECRET [options]
 
@@ -52,7 +52,7 @@ const RUN_OPTIONS = {
 } satisfies ParseArgsConfig["options"];
 
 export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parsed(() => parseArgs({ args: [...args], options: RUN_OPTIONS, allowPositionals: true, strict: true }));
+  const { values, positionals } = parseFlags("run", args, RUN_OPTIONS, { positionals: true });
   if (values.help) {
     io.stdout(RUN_HELP);
     return 0;
@@ -106,9 +106,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
 }
 
 export function scenariosCommand(args: readonly string[], io: CliIo): number {
-  const { values } = parsed(() =>
-    parseArgs({ args: [...args], options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } }, allowPositionals: false, strict: true }),
-  );
+  const { values } = parseFlags("scenarios", args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
   if (values.help) {
     io.stdout("Usage: exchanger-sandbox scenarios [--json]\n\nLists the built-in scenarios, a line each.\n");
     return 0;

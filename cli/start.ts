@@ -1,9 +1,9 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
-import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
+import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parseFlags, untilAborted, UsageError, type CliIo } from "./args.js";
 
 export const DEFAULT_PORT = 7070;
 
@@ -27,7 +27,7 @@ Options:
   --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
   --api-secret SECRET   its secret (default sandbox-test-secret)
   --log-format FORMAT   pretty or json (default pretty)
-  --quiet               no log lines
+  --quiet               print only the base URL (one line, e.g. http://127.0.0.1:7070), no banner, no log lines
   -h, --help            show this help
 
 Example:
@@ -54,7 +54,7 @@ const START_OPTIONS = {
 } satisfies ParseArgsConfig["options"];
 
 export async function start(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parsed(() => parseArgs({ args: [...args], options: START_OPTIONS, allowPositionals: false, strict: true }));
+  const { values } = parseFlags("start", args, START_OPTIONS);
   if (values.help) {
     io.stdout(START_HELP);
     return 0;
@@ -121,9 +121,12 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       `exchanger-sandbox: warning: listening on ${host} without --ipn-allow: anyone who can reach the API can make the sandbox POST to any host it can reach (a request relay); add --ipn-allow HOST[,HOST]\n`,
     );
   }
-  if (logFormat === "json") {
+  if (values.quiet) {
+    // The one line a script needs, and nothing after it: the base URL (docs/cli.md, "Scripts").
+    io.stdout(`${url}\n`);
+  } else if (logFormat === "json") {
     logger.log({ type: "info", message: `listening on ${url}` });
-  } else if (!values.quiet) {
+  } else {
     io.stdout(banner(url, sandbox.catalog, seed, apiKey, apiSecret, adminToken !== undefined));
     if (defaultScenario || clock !== "real") {
       io.stdout(`Clock ${clock}${defaultScenario ? `; every new order plays scenario ${defaultScenario.name}` : ""}.\n\n`);

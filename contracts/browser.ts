@@ -5,7 +5,14 @@ import { existsSync } from "node:fs";
 export type WalkResult =
   | { kind: "passed"; evidence: string[] }
   | { kind: "failed"; evidence: string[] }
-  | { kind: "unavailable"; message: string };
+  | { kind: "unavailable"; message: string; hint: string };
+
+/**
+ * playwright-core is an optional peer dependency: only the walk needs it, and it is 14 MB that `start`, `run` and the
+ * rest of `verify` do without. This is what a user without it is told.
+ */
+export const PLAYWRIGHT_MISSING =
+  "the return-page walk in Chromium needs playwright-core, which is not installed: npm install --save-dev playwright-core (or skip the walk with --no-browser)";
 
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 
@@ -17,13 +24,16 @@ export function findChromium(given?: string): string | null {
 
 export async function walkReturnInBrowser(options: { paymentUrl: string; chromiumPath: string | undefined; timeoutMs: number }): Promise<WalkResult> {
   const executablePath = findChromium(options.chromiumPath);
-  if (!executablePath) return { kind: "unavailable", message: "no Chromium found (looked at --chromium, CHROMIUM_PATH, /usr/bin/chromium)" };
-  let chromium: typeof import("playwright-core").chromium;
-  try {
-    ({ chromium } = await import("playwright-core"));
-  } catch {
-    return { kind: "unavailable", message: "playwright-core is not installed" };
+  if (!executablePath) {
+    return {
+      kind: "unavailable",
+      message: "no Chromium found (looked at --chromium, CHROMIUM_PATH, /usr/bin/chromium)",
+      hint: "Install Chromium (Debian: apt-get install -y chromium) or pass --chromium PATH.",
+    };
   }
+  const playwright = await loadPlaywright();
+  if (!playwright) return { kind: "unavailable", message: PLAYWRIGHT_MISSING, hint: "Install playwright-core beside exchanger-sandbox." };
+  const { chromium } = playwright;
   const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
   const evidence: string[] = [];
   const errors: string[] = [];
@@ -49,5 +59,20 @@ export async function walkReturnInBrowser(options: { paymentUrl: string; chromiu
     return { kind: "failed", evidence: [...evidence, ...errors, `the walk stopped: ${(error as Error).message.split("\n")[0]}`] };
   } finally {
     await browser.close();
+  }
+}
+
+/** True when playwright-core can be loaded, so a command can refuse up front instead of after minutes of checks. */
+export async function browserWalkAvailable(): Promise<boolean> {
+  return (await loadPlaywright()) !== null;
+}
+
+/** playwright-core, or null when it is not installed; any other failure to load it is a real error and is thrown. */
+async function loadPlaywright(): Promise<typeof import("playwright-core") | null> {
+  try {
+    return await import("playwright-core");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("'playwright-core'")) return null;
+    throw error;
   }
 }

@@ -4,4 +4,4 @@ export { runContracts, type ContractOptions } from "./run.js";
 export { CONTRACT_GROUPS, summarize, type CheckResult, type ContractGroup, type Outcome, type Report } from "./model.js";
 export { formatReport, formatText, formatJson, formatJunit, formatCheckLine, REPORTERS, type ReporterName } from "./report.js";
 export { SetupError } from "./clients.js";
-export { findChromium } from "./browser.js";
+export { browserWalkAvailable, findChromium, PLAYWRIGHT_MISSING } from "./browser.js";

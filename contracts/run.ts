@@ -510,7 +510,7 @@ async function callback(ctx: Context): Promise<CheckResult[]> {
       chromiumPath: ctx.options.chromiumPath,
       timeoutMs: Math.max(10_000, ctx.options.ipnTimeoutMs),
     });
-    if (walk.kind === "unavailable") out.push(browser.notJudged(walk.message, "Install Chromium (Debian: apt-get install -y chromium) or pass --chromium PATH."));
+    if (walk.kind === "unavailable") out.push(browser.notJudged(walk.message, walk.hint));
     else if (walk.kind === "failed") out.push(browser.fail(walk.evidence, "Make the return page load without errors for status=success."));
     else out.push(browser.pass(walk.evidence));
   }

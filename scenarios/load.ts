@@ -6,7 +6,8 @@ import { pathToFileURL } from "node:url";
 import { BUILTIN_SCENARIOS, findBuiltinScenario } from "./library.js";
 import { parseScenario, ScenarioError, type Scenario } from "./model.js";
 
-const CODE_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
+const TYPESCRIPT_EXTENSIONS = [".ts", ".mts", ".cts"];
+const CODE_EXTENSIONS = [...TYPESCRIPT_EXTENSIONS, ".js", ".mjs", ".cjs"];
 const DATA_EXTENSIONS = [".json", ".yaml", ".yml"];
 
 /** True when the argument names a file rather than a built-in scenario. */
@@ -20,10 +21,15 @@ export async function loadScenarioFile(path: string): Promise<Scenario[]> {
   let data: unknown;
   if (CODE_EXTENSIONS.includes(ext)) {
     let module: Record<string, unknown>;
+    const tsx = await loadTsx();
+    if (!tsx && TYPESCRIPT_EXTENSIONS.includes(ext)) {
+      throw new ScenarioError(`scenario ${path}: TypeScript scenario files need tsx, which is not installed: npm install --save-dev tsx (or write the scenario as .js, .json or .yaml)`);
+    }
     try {
-      // tsx compiles TypeScript on the fly, so a user's scenario file needs no build step.
-      const { tsImport } = await import("tsx/esm/api");
-      module = (await tsImport(pathToFileURL(resolve(path)).href, import.meta.url)) as Record<string, unknown>;
+      const url = pathToFileURL(resolve(path)).href;
+      // tsx compiles TypeScript on the fly, so a user's scenario file needs no build step; it also lets a .js file
+      // use ESM syntax where Node 20 would take it for CommonJS. Without tsx, Node loads JavaScript itself.
+      module = (tsx ? await tsx.tsImport(url, import.meta.url) : await import(url)) as Record<string, unknown>;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(resolve(path))) {
@@ -80,4 +86,17 @@ function isCommonJsNamespace(module: Record<string, unknown>): boolean {
   // A CommonJS namespace repeats every named export inside `default`; a real default export is the scenario itself.
   const names = Object.keys(module).filter((k) => k !== "default");
   return "default" in inner || (names.length > 0 && names.every((k) => k in inner)) || !("name" in inner);
+}
+
+/**
+ * tsx's loader, or null when it is not installed: tsx (with esbuild, 12 MB) is an optional peer dependency that
+ * only TypeScript scenario files need. Any other failure to load it is a real error and is thrown.
+ */
+async function loadTsx(): Promise<typeof import("tsx/esm/api") | null> {
+  try {
+    return await import("tsx/esm/api");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("'tsx'")) return null;
+    throw error;
+  }
 }

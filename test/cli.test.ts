@@ -10,10 +10,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "../cli/index.js";
+import { within } from "./support/wait.js";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
-const BIN = join(REPO, "dist", "cli", "main.js");
+const BIN = join(REPO, (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["exchanger-sandbox"]!);
 const FIXTURES = join(tmpdir(), `exchanger-sandbox-cli-test-${process.pid}`);
 const BROKEN_CATALOG = join(FIXTURES, "broken-catalog.json");
 const API_LINE = /API base\s+(http:\/\/\S+\/)/;
@@ -41,17 +42,6 @@ function capture(extra: Partial<CliIo> = {}): Captured {
     },
     ...extra,
   };
-}
-
-/** Rejects after `ms` with a message naming what was awaited, so no wait can hang a test. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** An in-process `start` that test code can stop; every one started is stopped after its test. */
@@ -208,12 +198,13 @@ describe("start, in process", () => {
     expect(await sandbox.stop()).toBe(0);
   });
 
-  it("prints nothing with --quiet, even for API calls", async () => {
-    const sandbox = await startInProcess(["--quiet"]);
+  it.each([[[]], [["--log-format", "json"]]])("prints only the base URL line with --quiet %j, even for API calls", async (extra) => {
+    const sandbox = await startInProcess(["--quiet", ...extra]);
     const res = await fetch(`${sandbox.apiBase}public/exchanger/route/get/`);
     expect(((await res.json()) as { success: boolean }).success).toBe(true);
     expect(await sandbox.stop()).toBe(0);
-    expect(sandbox.io.stdoutText).toBe("");
+    expect(sandbox.io.stdoutText).toBe(`${sandbox.url}\n`);
+    expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sandbox.io.stderrText).toBe("");
   });
 

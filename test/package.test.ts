@@ -3,39 +3,14 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { merchantEnv, packTarball, PACKAGE_VERSION, REPO } from "./support/package.js";
+import { within } from "./support/wait.js";
 
-const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
-const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 const API_LINE = /API base\s+(http:\/\/\S+\/)/;
 const BANNER_TIMEOUT_MS = 180_000;
-
-/** Rejects after `ms` with a message naming what was awaited, so no wait can hang a test. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/**
- * The environment of a merchant's shell: ours, minus what `npm test` adds about this project (npx would
- * otherwise take the repo for the local project), plus what keeps npx from asking questions.
- */
-function merchantEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|INIT_CWD$)/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, npm_config_yes: "true", CI: "true" };
-}
 
 /** npx installs into <npm cache>/_npx/<hash>/; removes the folders it made for this tarball. */
 function removeNpxInstalls(tarball: string): void {
@@ -83,12 +58,8 @@ describe("the npm package", () => {
     packDir = mkdtempSync(join(tmpdir(), "exchanger-sandbox-pack-"));
     emptyDir = mkdtempSync(join(tmpdir(), "exchanger-sandbox-npx-"));
 
-    // dist/ was built once by test/global-setup.ts; rebuilding it here would race test/cli.test.ts running it.
-    execFileSync("npm", ["pack", "--ignore-scripts", "--pack-destination", packDir], { cwd: REPO, stdio: "pipe", env: merchantEnv() });
+    tarball = packTarball(packDir);
     timings.pack = Date.now() - startedAt;
-    const packed = readdirSync(packDir).filter((name) => name.endsWith(".tgz"));
-    expect(packed).toHaveLength(1);
-    tarball = join(packDir, packed[0]!);
     entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter((line) => line !== "");
 
     // `--package <tgz> exchanger-sandbox` rather than `npx <tgz>`: npm 11's npx runs an absolute path that
@@ -140,6 +111,22 @@ describe("the npm package", () => {
       bin: Record<string, string>;
     };
     expect(manifest.bin).toEqual({ "exchanger-sandbox": "dist/cli/main.js" });
+  });
+
+  it("packs the MIT LICENSE that package.json names", () => {
+    expect(entries).toContain("package/LICENSE");
+    const license = execFileSync("tar", ["-xzOf", tarball, "package/LICENSE"], { encoding: "utf8" });
+    expect(license.split("\n")[0]).toBe("MIT License");
+    expect(license).toMatch(/^Copyright \(c\) \d{4} exchanger-sandbox contributors$/m);
+    const manifest = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" })) as { license: string };
+    expect(manifest.license).toBe("MIT");
+  });
+
+  it("runs no script when installed: it is built on prepack, not on prepare", () => {
+    const manifest = JSON.parse(execFileSync("tar", ["-xzOf", tarball, "package/package.json"], { encoding: "utf8" })) as { scripts: Record<string, string> };
+    // npm runs these when a package is installed from a tarball or a registry (prepare also from git).
+    expect(Object.keys(manifest.scripts).filter((name) => ["preinstall", "install", "postinstall", "prepare"].includes(name))).toEqual([]);
+    expect(manifest.scripts.prepack).toBe("npm run build");
   });
 
   it("packs no tests and no TypeScript sources other than declarations", () => {

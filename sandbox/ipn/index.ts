@@ -20,6 +20,9 @@ export type { BodyFault, IpnWire, NormalizeFaultResult, NormalizedFault } from "
 export { IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, verifyIpnHash } from "./sign.js";
 export type { IpnHashField, IpnHashInput, IpnSignature } from "./sign.js";
 
+export { IPN_HASH_MISTAKES, IPN_HASH_MISTAKE_DESCRIPTIONS, IpnBodyError, diagnoseIpnHash } from "./doctor.js";
+export type { DiagnosedMistake, IpnHashDiagnosis, IpnHashDoctorInput, IpnHashMistake } from "./doctor.js";
+
 export {
   DEFAULT_IPN_HASH_FIELD,
   IPN_FIELD_ORDER,
