@@ -92,7 +92,7 @@ export function createControlClient(baseUrl: string, options: ControlClientOptio
     baseUrl: base,
 
     health: () => control<ControlHealth>("GET", "/health"),
-    /** Every order, newest last; secrets masked. */
+    /** Every order, secrets masked. */
     orders: async () => (await control<{ orders: ControlOrder[] }>("GET", "/orders")).orders,
     order: (uid: number) => control<ControlOrderDetail>("GET", `/orders/${uid}`),
     /** Moves the order and fires its IPN with `fault`; `force` moves it even where the transition table does not. */
