@@ -3,14 +3,16 @@
 import { writeFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
-import { browserWalkAvailable, CONTRACT_GROUPS, formatCheckLine, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
+import { browserWalkAvailable, CHECKS, CONTRACT_GROUPS, formatCheckLine, formatCheckTable, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
 import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]
+       exchanger-sandbox verify --list
 
 Checks your IPN handling against the exchanger's contracts: signature, encoding, idempotency, ordering,
 finality, timeliness, reconcile (lost IPN), callback (return page) and replay. Prints a verdict per check with
-evidence and a fix hint; exits 1 if a required check fails, 0 otherwise, 2 on a usage error.
+evidence and a fix hint; exits 1 if a required check fails, 0 otherwise, 2 on a usage error or when a URL
+given cannot be reached (nothing is judged then).
 
 Start the kit's sandbox where your backend expects the exchanger (--sandbox-port), or give one that runs
 (--sandbox-url). Without --checkout-url and --state-url the kit judges only what HTTP answers show, and says
@@ -20,6 +22,7 @@ Options:
   --ipn-url URL          your IPN endpoint (required)
   --ipn-secret SECRET    the ipnSecret your backend passes to order/create (required)
   --sandbox-port N       where the kit's sandbox listens (default 7070)
+  --seed N               the seed of the kit's sandbox: its routes, ids and amounts (default: the sandbox's)
   --sandbox-url URL      use a sandbox that is already running instead
   --admin-token TOKEN    that sandbox's --admin-token, if it was started with one
   --checkout-url URL     the kit POSTs here; your backend must create an order on the sandbox, as its checkout does
@@ -36,6 +39,7 @@ Options:
   --only GROUPS          only these contracts, comma-separated: ${CONTRACT_GROUPS.join(",")}
   --reporter NAME        ${REPORTERS.join(", ")} (default text)
   --output FILE          write the report there (the text summary still goes to stdout)
+  --list                 print every check (id, required or advisory, what passing means) and exit
   -h, --help             show this help
 
 Example:
@@ -48,6 +52,7 @@ const VERIFY_OPTIONS = {
   "ipn-url": { type: "string" },
   "ipn-secret": { type: "string" },
   "sandbox-port": { type: "string" },
+  seed: { type: "string" },
   "sandbox-url": { type: "string" },
   "admin-token": { type: "string" },
   "checkout-url": { type: "string" },
@@ -64,6 +69,7 @@ const VERIFY_OPTIONS = {
   only: { type: "string" },
   reporter: { type: "string" },
   output: { type: "string" },
+  list: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } satisfies ParseArgsConfig["options"];
 
@@ -71,6 +77,11 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const { values } = parseFlags("verify", args, VERIFY_OPTIONS);
   if (values.help) {
     io.stdout(VERIFY_HELP);
+    return 0;
+  }
+  const only = onlyFlag(values.only);
+  if (values.list) {
+    io.stdout(formatCheckTable(CHECKS.filter((c) => !only || only.includes(c.group))));
     return 0;
   }
   const ipnUrl = urlFlag(values["ipn-url"], "ipn-url");
@@ -82,6 +93,8 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const adminToken = nonEmpty(values["admin-token"], "admin-token");
   if (adminToken !== undefined && !sandboxUrl) throw new UsageError("--admin-token goes with --sandbox-url (a running sandbox)");
   const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, 7070);
+  if (sandboxUrl && values.seed !== undefined) throw new UsageError("--seed seeds the kit's own sandbox; a running one (--sandbox-url) keeps its own");
+  const seed = values.seed === undefined ? undefined : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");
   let checkoutBody: unknown = {};
   if (values["checkout-body"] !== undefined) {
@@ -106,12 +119,6 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   const reconcileTimeoutMs = integer(values["reconcile-timeout"], "reconcile-timeout", 0, 600_000, 15_000);
   const reporter = values.reporter ?? "text";
   if (!(REPORTERS as readonly string[]).includes(reporter)) throw new UsageError(`--reporter takes one of ${REPORTERS.join(", ")}, got ${JSON.stringify(reporter)}`);
-  let only: ContractGroup[] | undefined;
-  if (values.only !== undefined) {
-    only = values.only.split(",").map((g) => g.trim()) as ContractGroup[];
-    const unknown = only.filter((g) => !(CONTRACT_GROUPS as readonly string[]).includes(g));
-    if (unknown.length || only.length === 0) throw new UsageError(`--only takes contracts from ${CONTRACT_GROUPS.join(", ")}; got ${JSON.stringify(values.only)}`);
-  }
   if (values["no-browser"] && values.chromium) throw new UsageError("give --chromium or --no-browser, not both");
   // Only a checkout makes the done order the walk needs; say what is missing now rather than after the other checks.
   if (!values["no-browser"] && checkoutUrl && (!only || only.includes("callback")) && !(await browserWalkAvailable())) throw new UsageError(PLAYWRIGHT_MISSING);
@@ -122,7 +129,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     report = await runContracts({
       ipnUrl,
       ipnSecret,
-      ...(sandboxUrl ? { sandboxUrl, ...(adminToken ? { adminToken } : {}) } : { sandboxPort }),
+      ...(sandboxUrl ? { sandboxUrl, ...(adminToken ? { adminToken } : {}) } : { sandboxPort, ...(seed === undefined ? {} : { seed }) }),
       ...(checkoutUrl ? { checkoutUrl, checkoutBody } : {}),
       ...(stateUrl ? { stateUrl, stateField } : {}),
       ...(callbackUrl ? { callbackUrl } : {}),
@@ -150,6 +157,15 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
     io.stdout(text);
   }
   return report.passed ? 0 : 1;
+}
+
+/** Reads --only: contract groups, comma-separated. */
+function onlyFlag(value: string | undefined): ContractGroup[] | undefined {
+  if (value === undefined) return undefined;
+  const only = value.split(",").map((g) => g.trim()) as ContractGroup[];
+  const unknown = only.filter((g) => !(CONTRACT_GROUPS as readonly string[]).includes(g));
+  if (unknown.length || only.length === 0) throw new UsageError(`--only takes contracts from ${CONTRACT_GROUPS.join(", ")}; got ${JSON.stringify(value)}`);
+  return only;
 }
 
 export const SIGN_HELP = `Usage: exchanger-sandbox sign --orderId ID --newStatus S --inAmount A --outAmount B --xml_from X --xml_to Y --timestamp MS --secret SECRET

@@ -1,10 +1,12 @@
 // The merchant as the kit sees it: its checkout (to get an order into the sandbox), its state view, its return page.
 
-import { ask, readPath, SetupError, type HttpAnswer, type SandboxClient, type SandboxOrder } from "./clients.js";
+import type { ControlClient, ControlOrderDetail } from "../sandbox/index.js";
+import { SetupError } from "./errors.js";
+import { ask, readPath, type HttpAnswer } from "./http.js";
+import type { StateRead } from "./state.js";
 
 export interface MerchantOptions {
   ipnUrl: string;
-  ipnSecret: string;
   checkoutUrl: string | null;
   /** JSON body the kit POSTs to the checkout (default {}). */
   checkoutBody: unknown;
@@ -12,53 +14,60 @@ export interface MerchantOptions {
   stateUrl: string | null;
   /** Dot path of the status inside the state document (default "status"). */
   stateField: string;
-  callbackUrl: string | null;
+  /** How long the checkout, the state view and the return page may take (not the IPN timeout: they are not IPNs). */
   timeoutMs: number;
 }
 
-/** Keys of a state document that may change on their own (timestamps), ignored when comparing two states. */
-const VOLATILE_KEY = /(^|_)(at|time|timestamp|date|updated|modified|seen|received)$|(At|Time|Date)$/;
+/** How long an order may take to appear in the sandbox once the checkout answered. */
+const CHECKOUT_ORDER_TIMEOUT_MS = 10_000;
 
-export interface MerchantState {
-  document: unknown;
-  status: string | null;
-}
-
-export function merchant(options: MerchantOptions, sandbox: SandboxClient) {
+export function merchant(options: MerchantOptions, client: ControlClient) {
+  const sameUrl = (a: string | null, b: string) => a !== null && normalUrl(a) === normalUrl(b);
   return {
     canCheckout: options.checkoutUrl !== null,
     canReadState: options.stateUrl !== null && options.checkoutUrl !== null,
 
-    /** POSTs the checkout and finds the order the merchant created in the sandbox. */
-    async checkout(): Promise<SandboxOrder> {
+    /** POSTs the checkout and waits, on the sandbox's event stream, for the order it creates with our ipnUrl. */
+    async checkout(): Promise<ControlOrderDetail> {
       if (!options.checkoutUrl) throw new SetupError("no --checkout-url");
-      const before = Math.max(0, ...(await sandbox.orders()).map((o) => o.uid));
-      const answer = await ask(options.checkoutUrl, {
-        method: "POST",
-        body: JSON.stringify(options.checkoutBody),
-        headers: { "content-type": "application/json" },
-        timeoutMs: options.timeoutMs,
+      const checkoutUrl = options.checkoutUrl;
+      let answer: HttpAnswer | null = null;
+      const others: ControlOrderDetail[] = [];
+      const order = await client.waitForNewOrder({
+        timeoutMs: CHECKOUT_ORDER_TIMEOUT_MS + options.timeoutMs,
+        async during() {
+          answer = await ask(checkoutUrl, {
+            method: "POST",
+            body: JSON.stringify(options.checkoutBody),
+            headers: { "content-type": "application/json" },
+            timeoutMs: options.timeoutMs,
+          });
+          if (answer.status === null || answer.status >= 400) {
+            throw new SetupError(`POST ${checkoutUrl} ${answer.status === null ? `failed: ${answer.error}` : `answered ${answer.status}: ${answer.body.slice(0, 200)}`}`);
+          }
+        },
+        // Another client may create orders on a shared sandbox meanwhile: ours is the one with our ipnUrl.
+        match(candidate) {
+          if (sameUrl(candidate.ipnUrl, options.ipnUrl)) return true;
+          others.push(candidate);
+          return false;
+        },
       });
-      if (answer.status === null || answer.status >= 400) {
-        throw new SetupError(`POST ${options.checkoutUrl} ${answer.status === null ? `failed: ${answer.error}` : `answered ${answer.status}: ${answer.body.slice(0, 200)}`}`);
+      if (order) return order;
+      const status = (answer as HttpAnswer | null)?.status;
+      if (others.length > 0) {
+        const other = others[0]!;
+        throw new SetupError(
+          other.ipnUrl === null
+            ? `your checkout created order ${other.uid} without an ipnUrl; pass ipnUrl and ipnSecret to order/create`
+            : `your checkout created order ${other.uid} with ipnUrl ${other.ipnUrl}, but --ipn-url is ${options.ipnUrl}; give verify the ipnUrl your backend sends`,
+        );
       }
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const fresh = (await sandbox.orders()).filter((o) => o.uid > before);
-        const mine = fresh.find((o) => o.ipnUrl === options.ipnUrl) ?? fresh[0];
-        if (mine) {
-          if (mine.ipnUrl === null) throw new SetupError(`your checkout created order ${mine.uid} without an ipnUrl; pass ipnUrl and ipnSecret to order/create`);
-          return sandbox.order(mine.uid);
-        }
-        if (Date.now() > deadline) {
-          throw new SetupError(`POST ${options.checkoutUrl} answered ${answer.status}, but no order appeared in the sandbox at ${sandbox.base} within 10 s; is your backend pointed at ${sandbox.base}/service/api/v1/?`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      throw new SetupError(`POST ${checkoutUrl} answered ${status}, but no order appeared in the sandbox at ${client.baseUrl} within ${CHECKOUT_ORDER_TIMEOUT_MS / 1000} s; is your backend pointed at ${client.baseUrl}/service/api/v1/?`);
     },
 
-    /** The merchant's view of an order, or an error message. */
-    async state(order: SandboxOrder): Promise<MerchantState | { error: string }> {
+    /** The merchant's view of an order, or why it could not be read. */
+    async state(order: { _id: string; uid: number }): Promise<StateRead> {
       if (!options.stateUrl) return { error: "no --state-url" };
       const url = options.stateUrl.replaceAll("{orderId}", encodeURIComponent(order._id)).replaceAll("{orderUID}", String(order.uid));
       const answer = await ask(url, { method: "GET", timeoutMs: options.timeoutMs });
@@ -83,22 +92,16 @@ export function merchant(options: MerchantOptions, sandbox: SandboxClient) {
 
 export type Merchant = ReturnType<typeof merchant>;
 
+function normalUrl(url: string): string {
+  try {
+    return new URL(url).href;
+  } catch {
+    return url;
+  }
+}
+
 function withStatus(base: string, status: string): string {
   const [beforeHash, hash] = base.split("#", 2) as [string, string | undefined];
   const joined = `${beforeHash}${beforeHash.includes("?") ? "&" : "?"}status=${encodeURIComponent(status)}`;
   return hash === undefined ? joined : `${joined}#${hash}`;
-}
-
-/** The keys whose values differ between two state documents, volatile keys (timestamps) ignored. */
-export function stateDifferences(a: unknown, b: unknown, path = ""): string[] {
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) {
-    return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || "(document)"];
-  }
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  const out: string[] = [];
-  for (const key of keys) {
-    if (VOLATILE_KEY.test(key)) continue;
-    out.push(...stateDifferences((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path ? `${path}.${key}` : key));
-  }
-  return out;
 }

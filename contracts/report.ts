@@ -1,6 +1,8 @@
-// Writes a contract report for people (text), for machines (JSON) or for CI (JUnit XML).
+// Writes a contract report for people (text), for machines (JSON) or for CI (JUnit XML), and the table of checks.
 
-import { summarize, type CheckResult, type Report } from "./model.js";
+import type { CheckResult, CheckSpec, Report } from "./model.js";
+import { summarize } from "./model.js";
+import { describeChanges, show } from "./state.js";
 
 export const REPORTERS = ["text", "json", "junit"] as const;
 export type ReporterName = (typeof REPORTERS)[number];
@@ -12,8 +14,38 @@ export function formatCheckLine(check: CheckResult): string {
   return `${tag}  ${check.id}: ${check.title}${check.required ? "" : " (advisory)"}`;
 }
 
+/** "yes", "advisory" or "advisory (`--require-reconcile`)": the required column of the docs' table. */
+export function requiredLabel(spec: CheckSpec, markdown = false): string {
+  if (spec.required) return "yes";
+  if (!spec.requiredWith) return "advisory";
+  return `advisory (${markdown ? `\`${spec.requiredWith}\`` : spec.requiredWith})`;
+}
+
+/** The checks as `verify --list` prints them: id, whether required, what passing means. */
+export function formatCheckTable(checks: readonly CheckSpec[]): string {
+  const idWidth = Math.max(...checks.map((c) => c.id.length));
+  const labelWidth = Math.max(...checks.map((c) => requiredLabel(c).length));
+  return checks.map((c) => `${c.id.padEnd(idWidth)}  ${requiredLabel(c).padEnd(labelWidth)}  ${c.title}`).join("\n") + "\n";
+}
+
+/** The setup lines at the head of a text report: what was checked against which sandbox. */
+function setupLines(report: Report): string[] {
+  const { setup } = report;
+  const sandbox = [setup.sandboxVersion ? `version ${setup.sandboxVersion}` : null, setup.seed !== null ? `seed ${setup.seed}` : null].filter(Boolean).join(", ");
+  return [`exchanger-sandbox verify: ${setup.ipnUrl} against the sandbox at ${setup.sandboxUrl}${sandbox ? ` (${sandbox})` : ""}`];
+}
+
+/** What the kit learned a paid order looks like, in one line (or why it could not). */
+export function learnedLine(report: Report): string | null {
+  if (!report.learned) return report.setup.stateUrl ? "learned: not what a paid order looks like (signature/valid did not show it)" : null;
+  return `learned: done changes ${describeChanges(report.learned.doneChanged)} in your state; a paid order looks like ${show(report.learned.paidDocument)}`;
+}
+
 export function formatText(report: Report): string {
-  const lines: string[] = [`exchanger-sandbox verify: ${report.setup.ipnUrl} against the sandbox at ${report.setup.sandboxUrl}`, ""];
+  const lines: string[] = [...setupLines(report)];
+  const learned = learnedLine(report);
+  if (learned) lines.push(learned);
+  lines.push("");
   for (const check of report.checks) {
     lines.push(formatCheckLine(check));
     if (check.outcome !== "passed") {
@@ -23,7 +55,7 @@ export function formatText(report: Report): string {
   }
   const s = summarize(report.checks);
   lines.push("", `${s.passed} passed, ${s.failed} failed${s.advisoryFailed ? `, ${s.advisoryFailed} advisory failed` : ""}, ${s.notJudged} not judged (${(report.durationMs / 1000).toFixed(1)} s)`);
-  if (s.notJudged > 0) lines.push("Not judged is not passed: give the URLs named above so the kit can check them.");
+  if (s.notJudged > 0) lines.push("Not judged is not passed: the lines above say what the kit needs to judge each.");
   return lines.join("\n") + "\n";
 }
 
@@ -56,7 +88,7 @@ export function formatJunit(report: Report): string {
         const message = check.required ? check.evidence.at(-1) ?? "failed" : `advisory: ${check.evidence.at(-1) ?? "failed"}`;
         out.push(`      <failure type="${check.required ? "contract" : "advisory"}" message="${xml(message)}">${body}</failure>`);
       } else if (check.outcome === "notJudged") {
-        out.push(`      <skipped message="${xml(`not judged: ${check.evidence[0] ?? ""}`)}"/>`);
+        out.push(`      <skipped message="${xml(check.evidence[0]?.startsWith("not judged") ? check.evidence[0] : `not judged: ${check.evidence[0] ?? ""}`)}"/>`);
       } else {
         out.push(`      <system-out>${body}</system-out>`);
       }

@@ -53,3 +53,21 @@ export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/in
 export { withZod } from "./zod.js";
 export { createMemoryStore, type Store } from "./store/index.js";
 export { VERSION } from "./version.js";
+export {
+  createControlClient,
+  ControlClientError,
+  isSettled,
+  isNewOrderEvent,
+  type ControlClient,
+  type ControlClientOptions,
+  type EventWatch,
+  type ControlEvent,
+  type ControlHealth,
+  type ControlOrder,
+  type ControlOrderDetail,
+  type ControlOrderValue,
+  type ControlClock,
+  type CreatedOrder,
+  type ScenarioPlay,
+  type TestIpn,
+} from "./client/index.js";

@@ -1,17 +1,42 @@
-// The two ways a player reaches a sandbox: in-process through its parts, or over HTTP through the control API.
+// The two ways a player reaches a sandbox: in-process through its parts, or over HTTP through the control client.
 
-import type { DeliveryRecord, FaultSpec, OrderStatus, SandboxParts } from "../sandbox/index.js";
+import type { ControlClient, DeliveryRecord, SandboxParts } from "../sandbox/index.js";
 import type { DriverOrder, ScenarioDriver } from "./player.js";
 
-const POLL_MS = 10;
+/**
+ * What settling does once none of the order's IPNs is in flight: "done", or the moment (sandbox ms) the first held
+ * one is due, when held ones are to be flushed.
+ */
+function settleStep(records: readonly DeliveryRecord[], flushHeld: boolean, now: number): "inFlight" | "done" | { dueAt: number } {
+  if (records.some((r) => r.outcome === "pending")) return "inFlight";
+  const held = records.filter((r) => r.outcome === "held");
+  if (!flushHeld || held.length === 0) return "done";
+  return { dueAt: Math.min(...held.map((r) => r.dueAt ?? now)) };
+}
 
-/** Drives an in-process sandbox directly. */
+/** Drives an in-process sandbox directly, waiting on its store's changes. */
 export function createLocalDriver(parts: Pick<SandboxParts, "store" | "orders" | "clock">): ScenarioDriver {
   const { store, orders, clock } = parts;
   const order = (uid: number): DriverOrder => {
     const found = store.getOrder(uid);
     if (!found) throw new Error(`order ${uid} no longer exists (was the sandbox reset?)`);
     return { ...found, reads: orders.readCount(uid) };
+  };
+  /** A promise of the next change to one of the order's deliveries (or `ms` of wall time passing), and its cancel. */
+  const nextChange = (uid: number, ms: number) => {
+    let stop = () => {};
+    const changed = new Promise<void>((resolve) => {
+      const unsubscribe = store.subscribe((change) => {
+        if (change.kind === "reset" || (change.kind === "delivery" && change.delivery.orderUID === uid)) resolve();
+      });
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      stop = () => {
+        unsubscribe();
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return { changed: changed.finally(() => stop()), stop: () => stop() };
   };
   return {
     now: async () => clock.now(),
@@ -27,98 +52,57 @@ export function createLocalDriver(parts: Pick<SandboxParts, "store" | "orders" |
     async settle(uid, { flushHeld, timeoutMs }) {
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
-        const records = store.listDeliveries({ orderUID: uid });
-        if (records.some((r) => r.outcome === "pending")) {
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-          continue;
-        }
-        const held = records.filter((r) => r.outcome === "held");
-        if (!flushHeld || held.length === 0) return;
-        const due = Math.min(...held.map((r) => r.dueAt ?? clock.now()));
-        await clock.sleep(Math.max(0, due - clock.now()));
-        // Let the released IPN get under way before looking again.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Listening before looking, so that no change between the two is missed.
+        const next = nextChange(uid, deadline - performance.now());
+        const step = settleStep(store.listDeliveries({ orderUID: uid }), flushHeld, clock.now());
+        if (step === "done") return next.stop();
+        if (step !== "inFlight") await clock.sleep(Math.max(0, step.dueAt - clock.now()));
+        await next.changed;
       }
     },
   };
 }
 
-/** Drives a running sandbox over HTTP: the merchant API to create orders, the control API for everything else. */
-/** `adminToken` is sent as a Bearer token, for a sandbox started with --admin-token. */
-export function createHttpDriver(baseUrl: string, adminToken?: string, fetchImpl: typeof fetch = fetch): ScenarioDriver & { createOrder(params: Record<string, unknown>): Promise<number>; routes(): Promise<unknown[]> } {
-  const base = baseUrl.replace(/\/+$/, "");
-  const request = async (path: string, init: RequestInit = {}): Promise<Response> => {
-    try {
-      const headers = new Headers(init.headers);
-      if (adminToken) headers.set("authorization", `Bearer ${adminToken}`);
-      return await fetchImpl(`${base}${path}`, { ...init, headers });
-    } catch (error) {
-      throw new Error(`cannot reach the sandbox at ${base}: ${(error as Error & { cause?: Error }).cause?.message ?? (error as Error).message}`);
-    }
-  };
-  const control = async (method: "GET" | "POST", path: string, body?: unknown): Promise<any> => {
-    const res = await request(`/_sandbox${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    });
-    const json = (await res.json().catch(() => null)) as any;
-    if (!res.ok) throw new Error(`the sandbox answered ${res.status} to ${method} /_sandbox${path}: ${json?.error?.message ?? "no message"}`);
-    return json;
-  };
+/** Drives a running sandbox over HTTP: the control client's calls, and its event stream to wait. */
+export function createHttpDriver(client: ControlClient): ScenarioDriver {
   let clockInfo: { kind: string; speed: number } | null = null;
-  const clock = async () => (clockInfo ??= (await control("GET", "/clock")) as { kind: string; speed: number });
-
-  return {
-    async createOrder(params) {
-      const res = await request("/service/api/v1/public/exchanger/order/create/", {
-        method: "POST",
-        body: JSON.stringify(params),
-        headers: { "content-type": "application/json" },
-      });
-      const json = (await res.json()) as any;
-      if (!json.success) throw new Error(`order/create failed: ${json.error?.message}`);
-      return json.data.uid as number;
+  const driver: ScenarioDriver = {
+    now: async () => (await client.clock()).now,
+    order: (uid) => client.order(uid),
+    deliveries: (uid) => client.deliveries({ orderUID: uid }),
+    async move(uid, status, fault) {
+      await client.move(uid, status, { force: true, ...(fault === undefined ? {} : { fault }) });
     },
-    async routes() {
-      const res = await request("/service/api/v1/public/exchanger/route/get/");
-      const json = (await res.json()) as any;
-      if (!json.success) throw new Error(`route/get failed: ${json.error?.message}`);
-      return json.data as unknown[];
-    },
-    now: async () => (await control("GET", "/clock")).now as number,
-    async order(uid) {
-      return (await control("GET", `/orders/${uid}`)) as DriverOrder;
-    },
-    async deliveries(uid) {
-      return (await control("GET", `/deliveries?orderUID=${uid}`)).deliveries as DeliveryRecord[];
-    },
-    async move(uid, status: OrderStatus, fault: FaultSpec | undefined) {
-      await control("POST", `/orders/${uid}/status`, { status, force: true, ...(fault === undefined ? {} : { fault }) });
-    },
-    async pay(uid, fault: FaultSpec | undefined) {
-      await control("POST", `/orders/${uid}/pay`, fault === undefined ? {} : { fault });
+    async pay(uid, fault) {
+      await client.pay(uid, fault === undefined ? {} : { fault });
     },
     async sleep(ms) {
-      const { kind, speed } = await clock();
+      const { kind, speed } = (clockInfo ??= await client.clock());
       // A fast clock is waited for; any other is moved forward, so that a scripted hour does not take an hour.
       if (kind === "fast") await new Promise((resolve) => setTimeout(resolve, ms / Math.max(1, speed)));
-      else await control("POST", "/clock/advance", { ms });
+      else await client.advanceClock(ms);
     },
     async settle(uid, { flushHeld, timeoutMs }) {
       const deadline = performance.now() + timeoutMs;
       while (performance.now() < deadline) {
-        const records = (await control("GET", `/deliveries?orderUID=${uid}`)).deliveries as DeliveryRecord[];
-        if (records.some((r) => r.outcome === "pending")) {
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS * 5));
+        const records = await client.settleOrder(uid, { timeoutMs: deadline - performance.now() });
+        const now = (await client.clock()).now;
+        const step = settleStep(records, flushHeld, now);
+        if (step !== "done" && step !== "inFlight") {
+          // Let sandbox time reach the first held IPN, then wait for the change that releases it.
+          const events = await client.watch();
+          try {
+            await driver.sleep(Math.max(0, step.dueAt - now));
+            const stillHeld = settleStep(await client.deliveries({ orderUID: uid }), flushHeld, now);
+            if (typeof stillHeld === "object" && stillHeld.dueAt === step.dueAt) await events.next(deadline - performance.now());
+          } finally {
+            events.close();
+          }
           continue;
         }
-        const held = records.filter((r) => r.outcome === "held");
-        if (!flushHeld || held.length === 0) return;
-        const now = (await control("GET", "/clock")).now as number;
-        const due = Math.min(...held.map((r) => r.dueAt ?? now));
-        await this.sleep(Math.max(0, due - now));
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+        if (step === "done") return;
       }
     },
   };
+  return driver;
 }

@@ -1,6 +1,6 @@
 // Runs scenarios end to end: an order per scenario, created through the API, played, and judged.
 
-import { createSandbox, exampleCreateParams, type Catalog, type Route } from "../sandbox/index.js";
+import { createControlClient, createSandbox, exampleCreateParams, type Catalog, type Route } from "../sandbox/index.js";
 import { createHttpDriver, createLocalDriver } from "./drivers.js";
 import type { Scenario } from "./model.js";
 import { playScenario, type Transcript } from "./player.js";
@@ -56,11 +56,12 @@ export async function runScenarios(options: RunOptions): Promise<Transcript[]> {
   };
 
   if (options.sandboxUrl) {
-    const driver = createHttpDriver(options.sandboxUrl, options.adminToken);
-    const routes = (await driver.routes()) as Route[];
+    const client = createControlClient(options.sandboxUrl, options.adminToken ? { adminToken: options.adminToken } : {});
+    const driver = createHttpDriver(client);
+    const routes = await client.routes();
     for (const scenario of options.scenarios) {
       if (options.signal?.aborted) break;
-      const uid = await driver.createOrder(createParams(pickRoute(routes, scenario.route), scenario, options));
+      const { uid } = await client.createOrder(createParams(pickRoute(routes, scenario.route), scenario, options));
       done(await playScenario(scenario, uid, driver, { mode: "auto", ipnTimeoutMs, ...(options.signal ? { signal: options.signal } : {}) }));
     }
     return transcripts;

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cli } from "./support/cli.js";
 import { createSandbox } from "../sandbox/index.js";
 import { startReferenceMerchant, type MerchantBug } from "./support/reference-merchant.js";
+import { startSink } from "./support/sink.js";
 
 const SECRET = "cli-verify-secret";
 const open: { close(): Promise<void> }[] = [];
@@ -16,11 +17,11 @@ afterEach(async () => {
 
 
 async function merchantArgs(bugs: MerchantBug[] = []) {
-  const sandbox = createSandbox({ ipnTimeoutMs: 1000 });
+  const sandbox = createSandbox({ ipnTimeoutMs: 5000 });
   const { url } = await sandbox.listen(0);
   const m = await startReferenceMerchant({ sandboxUrl: url, secret: SECRET, bugs, reconcileEveryMs: 200 });
   open.push(m, sandbox);
-  return ["--sandbox-url", url, "--ipn-url", m.ipnUrl, "--ipn-secret", SECRET, "--checkout-url", m.checkoutUrl, "--state-url", m.stateUrlTemplate, "--ipn-timeout", "1000", "--reconcile-timeout", "3000", "--no-browser"];
+  return ["--sandbox-url", url, "--ipn-url", m.ipnUrl, "--ipn-secret", SECRET, "--checkout-url", m.checkoutUrl, "--state-url", m.stateUrlTemplate, "--ipn-timeout", "5000", "--reconcile-timeout", "3000", "--no-browser"];
 }
 
 describe("exchanger-sandbox verify", () => {
@@ -39,6 +40,7 @@ describe("exchanger-sandbox verify", () => {
     const { code, stdout } = await cli("verify", ...(await merchantArgs(["creditsTwice"])), "--only", "idempotency");
     expect(code).toBe(1);
     expect(stdout).toContain("FAIL  idempotency/duplicate");
+    expect(stdout).toContain("the same done again changed your state: credits 1 → 2");
     expect(stdout).toContain('"credits":2');
     expect(stdout).toMatch(/fix: Make IPN handling idempotent/);
   }, 30_000);
@@ -58,13 +60,37 @@ describe("exchanger-sandbox verify", () => {
     ["an unknown contract in --only", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--only", "signature,vibes"], /--only takes contracts from/],
     ["both --sandbox-port and --sandbox-url", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--sandbox-port", "1", "--sandbox-url", "http://127.0.0.1:1"], /not both/],
     ["a bad --checkout-body", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--checkout-body", "{x"], /--checkout-body is not valid JSON/],
-    ["an unreachable --sandbox-url", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--sandbox-url", "http://127.0.0.1:1"], /cannot reach the sandbox/],
+    ["--seed with --sandbox-url", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--sandbox-url", "http://127.0.0.1:1", "--seed", "4"], /--seed seeds the kit's own sandbox/],
+    ["a --seed that is not a number", ["verify", "--ipn-url", "http://127.0.0.1:1/ipn", "--ipn-secret", "S", "--seed", "abc"], /--seed takes a whole number/],
   ])("exits 2 with one line for %s", async (_name, args, message) => {
     const { code, stdout, stderr } = await cli(...args);
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr.split("\n").filter(Boolean)).toHaveLength(1);
     expect(stderr).toMatch(message);
+  });
+});
+
+describe("verify against URLs that cannot be reached", () => {
+  it("exits 2 with one line for a sandbox that is not there", async () => {
+    const ipn = await startSink();
+    open.push(ipn);
+    const { code, stdout, stderr } = await cli("verify", "--ipn-url", ipn.url, "--ipn-secret", "S", "--sandbox-url", "http://127.0.0.1:1");
+    expect([code, stdout]).toEqual([2, ""]);
+    expect(stderr).toMatch(/^exchanger-sandbox: cannot reach the sandbox at http:\/\/127\.0\.0\.1:1 \(GET \/_sandbox\/health\): .+\n$/);
+  });
+
+  it.each(["--ipn-url", "--checkout-url", "--state-url", "--callback-url"])("exits 2 naming %s and its network error, judging nothing", async (flag) => {
+    const args = await merchantArgs();
+    const gone = await startSink();
+    const dead = `${gone.url}/${flag === "--state-url" ? "orders/{orderId}" : "x"}`;
+    await gone.close();
+    const at = args.indexOf(flag);
+    if (at >= 0) args[at + 1] = dead;
+    else args.push(flag, dead);
+    const { code, stdout, stderr } = await cli("verify", ...args);
+    expect([code, stdout]).toEqual([2, ""]);
+    expect(stderr).toBe(`exchanger-sandbox: cannot reach ${flag} ${dead}: connect ECONNREFUSED ${new URL(dead).host}\n`);
   });
 });
 

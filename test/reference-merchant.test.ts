@@ -347,6 +347,39 @@ const BUG_CASES: Record<MerchantBug, BugCase> = {
       return answers(await sendIpn(m, order.uid, "waitPayment", "malformedBody"));
     },
   },
+  crashesOnMissingFields: {
+    correct: { missingOrderId: 400, empty: 400, malformed: [400] },
+    buggy: { missingOrderId: 500, empty: 500, malformed: [400] },
+    async probe(m) {
+      const order = await checkout(m);
+      const post = async (body: string) => (await fetch(m.ipnUrl, { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } })).status;
+      const [record] = await sendIpn(m, order.uid, "waitPayment");
+      const withoutOrderId = record!.body.split("&").filter((pair) => !pair.startsWith("orderId=")).join("&");
+      return { missingOrderId: await post(withoutOrderId), empty: await post(""), malformed: answers(await sendIpn(m, order.uid, "waitPayment", "malformedBody")) };
+    },
+  },
+  answers500: {
+    correct: [[200], "processing"],
+    buggy: [[500], "pending"],
+    async probe(m) {
+      const order = await checkout(m);
+      return [answers(await move(order.uid, "waitPayment")), (await state(m, order.orderId)).status];
+    },
+  },
+  regressesLate: {
+    correct: { late: [200], status: "paid", notes: ["ipn inProgress: ignored, older than an IPN already applied"] },
+    buggy: { late: [200], status: "processing", notes: ["late ipn inProgress: → processing (credits 1)", "late ipn inProgress: answer held back 600 ms"] },
+    options: { slowMs: 600 },
+    async probe(m) {
+      const order = await checkout(m);
+      const [held] = await move(order.uid, "inProgress", "drop");
+      await move(order.uid, "done");
+      const { json } = await sb.control("POST", `/deliveries/${held!.id}/resend`);
+      const late = await settle(json.deliveries);
+      const notes = m.orders.get(order.orderId)!.history.filter((line) => /older than|^late ipn/.test(line));
+      return { late: answers(late), status: (await state(m, order.orderId)).status, notes };
+    },
+  },
   slow: {
     correct: { answered: [200], atLeastSlowMs: false },
     buggy: { answered: [200], atLeastSlowMs: true },

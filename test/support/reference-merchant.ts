@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { decodeIpnBody, verifyIpnHash, type IpnFields } from "../../sandbox/index.js";
+import { decodeIpnBody, IPN_HASH_FIELDS_ORDER, verifyIpnHash, type IpnFields } from "../../sandbox/index.js";
 
 /** One switch per broken behaviour; a merchant started with none of them is the correct one. */
 export const MERCHANT_BUGS = [
@@ -22,8 +22,12 @@ export const MERCHANT_BUGS = [
   "paidOnAnyFinal",
   /** GET /return?status=success marks the order paid. */
   "trustsReturnStatus",
-  /** Answers 500 to a body it cannot decode. */
+  /** Answers 500 to a body that is not valid form encoding (a broken percent escape, a field without a name). */
   "crashesOnMalformed",
+  /** Answers 500 to a body missing a signed field, as code that reads `fields.orderId.trim()` would. */
+  "crashesOnMissingFields",
+  /** Answers 500 to every IPN, applying nothing. */
+  "answers500",
   /** Waits `slowMs` (default 1500) before answering every IPN. */
   "slow",
   /** GET /return with a status other than success or error answers 500. */
@@ -34,6 +38,8 @@ export const MERCHANT_BUGS = [
   "noReconcile",
   /** Applies IPNs however old, and older than ones already applied (no replay or ordering check). */
   "ignoresTimestamp",
+  /** Applies an IPN older than one already applied (with another status), even over a final state, and answers it only after `slowMs`. */
+  "regressesLate",
 ] as const;
 export type MerchantBug = (typeof MERCHANT_BUGS)[number];
 
@@ -69,7 +75,7 @@ export interface ReferenceMerchantOptions {
   hashField?: string;
   /** How often an unfinished order is polled through order/get (default 500 ms). */
   reconcileEveryMs?: number;
-  /** How long the `slow` bug waits before answering (default 1500 ms). */
+  /** How long the `slow` and `regressesLate` bugs wait before answering (default 1500 ms). */
   slowMs?: number;
 }
 
@@ -94,6 +100,9 @@ const EXCHANGER_FINAL = new Set(["done", "returned", "deleted"]);
 const FAILED_STATUSES = new Set(["returned", "deleted", "errorPayment"]);
 const PROCESSING_STATUSES = new Set(["waitPayment", "inProgress", "inProgressPayout", "errorPayout", "hold"]);
 const KNOWN_STATUSES = new Set(["new", ...PROCESSING_STATUSES, ...FAILED_STATUSES, "done"]);
+
+/** A percent sign not followed by two hex digits, or a field with no name. */
+const NOT_FORM_ENCODED = /%(?![0-9A-Fa-f]{2})|(^|&)=/;
 
 const API = "/service/api/v1/public/exchanger";
 const MAX_BODY_BYTES = 64 * 1024;
@@ -130,9 +139,9 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
   };
 
   /** Applies an exchanger status to the local order; returns what happened, for the answer and the history. */
-  const applyStatus = (order: LocalOrder, status: string, source: string): "applied" | "ignored" => {
+  const applyStatus = (order: LocalOrder, status: string, source: string, overFinal = false): "applied" | "ignored" => {
     const note = (line: string) => order.history.push(`${source} ${status}: ${line}`);
-    const final = order.lastStatus !== null && EXCHANGER_FINAL.has(order.lastStatus);
+    const final = !overFinal && order.lastStatus !== null && EXCHANGER_FINAL.has(order.lastStatus);
     // `creditsTwice` is the merchant that credits on every done it sees, so it lets a repeated done through.
     const repeatedDone = has("creditsTwice") && status === "done" && order.lastStatus === "done";
     if (final && !has("regresses") && !repeatedDone) {
@@ -222,13 +231,19 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
   };
 
   // ---- POST /ipn -------------------------------------------------------------------------------------------------
-  const ipn = (body: string): [number, string] => {
+  /** The answer: status, text, and whether to hold it back `slowMs` first. */
+  const ipn = (body: string): [number, string, boolean?] => {
+    if (has("answers500")) return [500, "Internal Server Error"];
+    if (has("crashesOnMalformed") && NOT_FORM_ENCODED.test(body)) return [500, "Internal Server Error"];
+    if (has("crashesOnMissingFields")) {
+      const present = new URLSearchParams(body);
+      if (IPN_HASH_FIELDS_ORDER.some((name) => !present.has(name))) return [500, "TypeError: Cannot read properties of undefined (reading 'trim')"];
+    }
     let fields: IpnFields;
     let hash: string | null;
     try {
       ({ fields, hash } = decodeIpnBody(body, hashField));
     } catch (error) {
-      if (has("crashesOnMalformed")) return [500, "Internal Server Error"];
       return [400, `malformed IPN: ${(error as Error).message}`];
     }
     if (!has("acceptsAnything")) {
@@ -250,6 +265,11 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
       if (timestamp <= Date.now() - MAX_IPN_AGE_MS) {
         order.history.push(`ipn ${fields.newStatus}: ignored, timestamp ${timestamp} is more than a day old`);
         return [200, "ignored: too old"];
+      }
+      if (has("regressesLate") && order.newestIpnTimestamp !== null && timestamp < order.newestIpnTimestamp && fields.newStatus !== order.lastStatus) {
+        applyStatus(order, fields.newStatus, "late ipn", true);
+        order.history.push(`late ipn ${fields.newStatus}: answer held back ${slowMs} ms`);
+        return [200, "OK", true];
       }
       if (!has("regresses") && order.newestIpnTimestamp !== null && timestamp < order.newestIpnTimestamp) {
         order.history.push(`ipn ${fields.newStatus}: ignored, older than an IPN already applied`);
@@ -299,8 +319,8 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
     if (route === "POST /ipn") {
       const body = await readBody(req);
       if (body === null) return send(res, 413, "text/plain", "body too large");
-      const [status, text] = ipn(body);
-      if (has("slow")) await new Promise<void>((resolve) => later(slowMs, resolve));
+      const [status, text, late] = ipn(body);
+      if (has("slow") || late) await new Promise<void>((resolve) => later(slowMs, resolve));
       if (closed) return;
       return send(res, status, "text/plain; charset=utf-8", text);
     }

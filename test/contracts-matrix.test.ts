@@ -1,0 +1,163 @@
+// The contract kit's mutation matrix: each planted bug fails exactly its own contracts, and the correct merchants pass.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSandbox, type Sandbox } from "../sandbox/index.js";
+import { formatText, runContracts, UnreachableUrl, type ContractOptions, type Report } from "../contracts/index.js";
+import { startMirrorMerchant, type MirrorBug } from "./support/mirror-merchant.js";
+import { startReferenceMerchant, type MerchantBug } from "./support/reference-merchant.js";
+
+const SECRET = "matrix-secret";
+/** The IPN timeout of most runs: far above what a correct merchant on loopback needs, even on a busy machine. */
+const TIMEOUT_MS = 5000;
+/** The timeout for the merchant that is slow on every IPN: each of its IPNs waits it out, so keep it short. */
+const TIGHT_TIMEOUT_MS = 250;
+
+let normal: { sandbox: Sandbox; url: string };
+let tight: { sandbox: Sandbox; url: string };
+const open: { close(): Promise<void> }[] = [];
+
+beforeAll(async () => {
+  const start = async (ipnTimeoutMs: number) => {
+    const sandbox = createSandbox({ ipnTimeoutMs });
+    return { sandbox, url: (await sandbox.listen(0)).url };
+  };
+  [normal, tight] = await Promise.all([start(TIMEOUT_MS), start(TIGHT_TIMEOUT_MS)]);
+});
+afterAll(async () => {
+  await Promise.all(open.splice(0).map((x) => x.close()));
+  await Promise.all([normal.sandbox.close(), tight.sandbox.close()]);
+});
+
+interface Case {
+  /** The reference merchant's bugs, or the mirror merchant's (`mirror`). */
+  bugs?: MerchantBug[];
+  mirror?: MirrorBug[];
+  /** Exactly the checks that must fail. */
+  fails: string[];
+  /** On the tight-timeout sandbox, for the merchant that is slow on every IPN. */
+  tight?: boolean;
+  slowMs?: number;
+  options?: Partial<ContractOptions>;
+  /** More to check of the report: what was not judged, and why. */
+  also?: (report: Report) => void;
+}
+
+const notJudged = (report: Report, id: string) => {
+  const check = report.checks.find((c) => c.id === id);
+  expect(check?.outcome, id).toBe("notJudged");
+  return check!.evidence.join("\n");
+};
+
+const SIGNATURE_REJECTIONS = ["wrong-secret", "altered-hash", "altered-amount", "altered-status", "altered-order-id", "missing-hash", "other-order-hash"].map((n) => `signature/${n}`);
+
+const CASES: Record<string, Case> = {
+  // The longest runs first, so that the short ones fill the time beside them.
+  slow: {
+    bugs: ["slow"],
+    tight: true,
+    slowMs: 1000,
+    fails: ["timeliness/every-answer", "timeliness/burst"],
+    also: (r) => {
+      for (const id of ["signature/valid", ...SIGNATURE_REJECTIONS, "encoding/malformed-body"]) expect(notJudged(r, id)).toMatch(/no answer to \S+ within the timeout/);
+    },
+  },
+  regressesLate: {
+    bugs: ["regressesLate"],
+    slowMs: TIMEOUT_MS + 500,
+    fails: ["timeliness/every-answer"],
+    also: (r) => expect(notJudged(r, "ordering/late-in-progress")).toMatch(/no answer to the late inProgress within the timeout/),
+  },
+  noReconcile: { bugs: ["noReconcile"], fails: ["reconcile/lost-done"], options: { requireReconcile: true, reconcileTimeoutMs: 1500 } },
+  returnPageScriptError: { bugs: ["returnPageScriptError"], fails: ["callback/browser"], options: { chromiumPath: undefined } },
+  "the correct reference merchant": { fails: [] },
+  "the correct mirror merchant (its own Hono style, the exchanger's status names)": { mirror: [], fails: [] },
+  // An altered orderId names no order the merchant knows: even this merchant answers 404 to it.
+  acceptsAnything: { bugs: ["acceptsAnything"], fails: [...SIGNATURE_REJECTIONS.filter((id) => id !== "signature/altered-order-id"), "encoding/non-utf8"] },
+  wrongFieldOrder: {
+    bugs: ["wrongFieldOrder"],
+    fails: ["signature/valid"],
+    also: (r) => expect(notJudged(r, "signature/wrong-secret")).toMatch(/refuses even correctly signed IPNs/),
+  },
+  missingHashAccepted: { bugs: ["missingHashAccepted"], fails: ["signature/missing-hash"] },
+  creditsTwice: { bugs: ["creditsTwice"], fails: ["idempotency/duplicate"] },
+  regresses: { bugs: ["regresses"], fails: ["ordering/late-in-progress"] },
+  paidOnAnyFinal: { bugs: ["paidOnAnyFinal"], fails: ["finality/returned", "finality/deleted", "finality/errorPayment"] },
+  trustsReturnStatus: { bugs: ["trustsReturnStatus"], fails: ["callback/success-does-not-pay"] },
+  crashesOnMalformed: { bugs: ["crashesOnMalformed"], fails: ["encoding/malformed-body"] },
+  crashesOnMissingFields: {
+    bugs: ["crashesOnMissingFields"],
+    fails: ["encoding/missing-field", "encoding/no-signed-fields", "encoding/empty-body", "encoding/json-body"],
+  },
+  answers500: {
+    bugs: ["answers500"],
+    fails: ["signature/valid"],
+    also: (r) => {
+      for (const id of [...SIGNATURE_REJECTIONS, "encoding/empty-body"]) expect(notJudged(r, id)).toMatch(/as correctly signed IPNs do/);
+    },
+  },
+  returnPage500: { bugs: ["returnPage500"], fails: ["callback/answers"] },
+  ignoresTimestamp: {
+    bugs: ["ignoresTimestamp"],
+    fails: ["replay/old-ipn"],
+    also: (r) => expect([r.checks.find((c) => c.id === "replay/old-ipn")!.required, r.passed], "advisory: the run passes").toEqual([false, true]),
+  },
+  "creditsOnReturned (the mirror merchant: status mirrored, balance credited)": { mirror: ["creditsOnReturned"], fails: ["finality/returned"] },
+};
+
+/** How many runs share the machine at once: enough to keep the matrix short, few enough to keep answers prompt. */
+const AT_ONCE = 3;
+let running = 0;
+const queue: (() => void)[] = [];
+
+async function play(c: Case): Promise<Report> {
+  if (running >= AT_ONCE) await new Promise<void>((resolve) => queue.push(resolve));
+  running++;
+  try {
+    return await playNow(c);
+  } finally {
+    running--;
+    queue.shift()?.();
+  }
+}
+
+async function playNow(c: Case): Promise<Report> {
+  const on = c.tight ? tight : normal;
+  const timeout = c.tight ? TIGHT_TIMEOUT_MS : TIMEOUT_MS;
+  let urls: { ipnUrl: string; checkoutUrl: string; stateUrl: string; stateField?: string };
+  if (c.mirror) {
+    const m = await startMirrorMerchant({ sandboxUrl: on.url, secret: SECRET, bugs: c.mirror, reconcileEveryMs: 100 });
+    open.push(m);
+    urls = { ipnUrl: m.ipnUrl, checkoutUrl: m.checkoutUrl, stateUrl: m.stateUrlTemplate, stateField: m.stateField };
+  } else {
+    const m = await startReferenceMerchant({ sandboxUrl: on.url, secret: SECRET, bugs: c.bugs ?? [], reconcileEveryMs: 100, ...(c.slowMs ? { slowMs: c.slowMs } : {}) });
+    open.push(m);
+    urls = { ipnUrl: m.ipnUrl, checkoutUrl: m.checkoutUrl, stateUrl: m.stateUrlTemplate };
+  }
+  return runContracts({ sandboxUrl: on.url, ipnSecret: SECRET, ...urls, ipnTimeoutMs: timeout, reconcileTimeoutMs: 5000, chromiumPath: null, ...c.options });
+}
+
+describe.concurrent("each merchant in the matrix fails exactly its own contracts", () => {
+  it.each(Object.entries(CASES))("%s", async (_name, c) => {
+    const report = await play(c);
+    const text = formatText(report);
+    const failed = report.checks.filter((check) => check.outcome === "failed");
+    expect(failed.map((check) => check.id).sort(), text).toEqual([...c.fails].sort());
+    for (const check of failed) expect(check.hint, check.id).toBeTruthy();
+    expect(report.passed, text).toBe(failed.every((check) => !check.required));
+    if (c.fails.length === 0) expect(report.checks.filter((check) => check.outcome !== "passed").map((check) => check.id), text).toEqual(["callback/browser"]);
+    c.also?.(report);
+  }, 180_000);
+});
+
+describe("a merchant that is not there", () => {
+  it("is blamed for nothing: the run stops before any check, naming the URL and the network error", async () => {
+    const m = await startReferenceMerchant({ sandboxUrl: normal.url, secret: SECRET });
+    const urls = { ipnUrl: m.ipnUrl, checkoutUrl: m.checkoutUrl, stateUrl: m.stateUrlTemplate };
+    await m.close();
+    const before = normal.sandbox.store.listDeliveries().length;
+    const error = await runContracts({ sandboxUrl: normal.url, ipnSecret: SECRET, ...urls, ipnTimeoutMs: TIMEOUT_MS, chromiumPath: null }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnreachableUrl);
+    expect((error as Error).message).toMatch(new RegExp(`^cannot reach --ipn-url ${urls.ipnUrl}: connect ECONNREFUSED`));
+    expect(normal.sandbox.store.listDeliveries().length).toBe(before);
+  });
+});
