@@ -51,8 +51,8 @@ describe("statuses", () => {
 
   it.each([
     ["done", "success"],
-    ["errorPayment", "error"],
-    ["errorPayout", "error"],
+    ["errorPayment", null],
+    ["errorPayout", null],
     ["returned", "error"],
     ["deleted", "error"],
     ["new", null],
@@ -62,6 +62,10 @@ describe("statuses", () => {
     ["hold", null],
   ] as const)("sends the client back from %s with status=%s", (status, outcome) => {
     expect(callbackOutcome(status)).toBe(outcome);
+  });
+
+  it("offers the way back only from a final status: errorPayment and errorPayout may still end in done", () => {
+    expect(STATUSES.filter((s) => callbackOutcome(s) !== null)).toEqual(STATUSES.filter(isFinal));
   });
 });
 
