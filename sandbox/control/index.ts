@@ -242,7 +242,8 @@ function moveOrRefuse(move: () => Order): Order {
     return move();
   } catch (error) {
     if (error instanceof MoveRefused) {
-      throw new ControlError(409, "transition_not_allowed", `${error.message}; send "force": true to move it anyway`);
+      const anyway = error.reason === "same" ? `send "force": true to send ${error.to} again, as a late duplicate would` : `send "force": true to move it anyway`;
+      throw new ControlError(409, "transition_not_allowed", `${error.message}; ${anyway}`);
     }
     throw error;
   }

@@ -8,7 +8,7 @@ import { safeEqual } from "../secure.js";
 import type { ValidatedCreate, ValidatedValue } from "./create.js";
 import type { IdFactory } from "./ids.js";
 import { INITIAL_STATUS, type OrderStatus } from "./statuses.js";
-import { transitionOrder, type MoveRules } from "./transition.js";
+import { transitionOrder, type MoveRefusal, type MoveRules } from "./transition.js";
 import type { Order, OrderValue } from "./types.js";
 
 export interface OrderServiceDeps {
@@ -32,7 +32,7 @@ export class MoveRefused extends Error {
     readonly uid: number,
     readonly from: OrderStatus,
     readonly to: OrderStatus,
-    readonly reason: "same" | "final" | "notAllowed",
+    readonly reason: MoveRefusal,
     readonly allowed: readonly OrderStatus[],
   ) {
     const why =
@@ -40,7 +40,9 @@ export class MoveRefused extends Error {
         ? `it is already ${to}`
         : reason === "final"
           ? `${from} is final`
-          : `allowed from ${from}: ${allowed.length ? allowed.join(", ") : "nothing"}`;
+          : reason === "automatic"
+            ? "its route is paid automatically (the exchanger sees the payment itself); only an order on a manual route (cards, WebMoney) is confirmed by the merchant"
+            : `allowed from ${from}: ${allowed.length ? allowed.join(", ") : "nothing"}`;
     super(`order ${uid} cannot move from ${from} to ${to}: ${why}`);
     this.name = "MoveRefused";
   }

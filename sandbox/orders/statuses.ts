@@ -50,6 +50,15 @@ export const MERCHANT_TRANSITIONS: Partial<Record<OrderStatus, readonly OrderSta
   waitPayment: ["inProgress", "deleted"],
 };
 
+/**
+ * The merchant's own move that only a manual route allows: confirming a payment made by hand ("if the method with
+ * manual payment you need to update the status of the order from waitPayment to inProgress"). On an automatic route
+ * the exchanger sees the payment itself, and the engine refuses the move with its validation error.
+ */
+export function isManualConfirmation(from: OrderStatus, to: OrderStatus): boolean {
+  return from === "waitPayment" && to === "inProgress";
+}
+
 export function isOrderStatus(value: unknown): value is OrderStatus {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
 }
