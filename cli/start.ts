@@ -1,7 +1,7 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
 
@@ -17,7 +17,8 @@ Options:
   --admin-token TOKEN   require it on every /_sandbox request (Authorization: Bearer TOKEN; the dashboard:
                         open /_sandbox/?token=TOKEN once); at least 12 characters
   --ipn-allow HOST,...  send IPNs only to these hosts; order/create refuses an ipnUrl elsewhere
-  --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
+  --seed N              repeats a run: seeds order ids, secrets and addresses, and (up to ${MAX_CATALOG_SEED})
+                        the routes (default: a new seed each start, shown in the banner; routes as seed 1)
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
@@ -69,7 +70,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       `--host ${host} is reachable from other machines, and so would be the control API: add --admin-token TOKEN (see docs/service.md, "Running as a shared service")`,
     );
   }
-  const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
+  // Drawn here rather than by createSandbox, so that a bad flag below is refused before anything is drawn or bound.
+  const seed = values.seed === undefined ? drawSeed() : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const hashField = hashFieldFlag(values["ipn-hash-field"]);
   const clock = clockFlag(values.clock, "real");

@@ -19,10 +19,15 @@ import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 import { createMemoryStore, type Store } from "./store/index.js";
 import { openJournalStore } from "./store/journal.js";
+import { catalogSeedFor, DEFAULT_CATALOG_SEED, drawSeed } from "./seed.js";
 import { VERSION } from "./version.js";
 
 export interface SandboxOptions {
-  /** Seeds the route catalogue and every id, amount and address (default 1). */
+  /**
+   * Seeds every order id, secret and deposit address, and, when it is at most 4294967295, the route catalogue too.
+   * Default: a seed drawn for this sandbox (above 4294967295, so the catalogue is the default one); `sandbox.seed`
+   * tells it, and `seed: sandbox.seed` gives the same ids again.
+   */
   seed?: number;
   /** Replaces the generated route catalogue. */
   catalog?: Catalog;
@@ -97,11 +102,12 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SEED = 1;
+/** The built-in catalogue's seed when none is given (order ids then come from a seed drawn for the sandbox). */
+export const DEFAULT_SEED = DEFAULT_CATALOG_SEED;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
-  const seed = options.seed ?? DEFAULT_SEED;
+  const seed = options.seed ?? drawSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
@@ -124,7 +130,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     if (!c.apiKey || !c.apiSecret) throw new Error("every credential needs a non-empty apiKey and apiSecret");
   }
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
-  const catalog = options.catalog ?? createDefaultCatalog(seed);
+  const catalog = options.catalog ?? createDefaultCatalog(catalogSeedFor(seed));
   if (options.dataDir !== undefined && options.store !== undefined) throw new Error("give dataDir or store, not both");
   const journal =
     options.dataDir === undefined
@@ -143,8 +149,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     userAgent: `exchanger-sandbox/${VERSION}`,
     ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });
-  // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids.
-  const restoredUids = journal ? Math.max(0, ...store.listOrders().map((o) => o.uid)) : 0;
+  // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids (those
+  // of orders a reset forgot included).
+  const restoredUids = journal ? journal.restored.lastUid : 0;
   const orders = createOrderService({ store, clock, ids: createIdFactory(restoredUids ? seed + restoredUids : seed), dispatcher });
   if (journal) {
     // What was under way when the sandbox stopped goes on: unpaid orders still expire, held IPNs are still sent.
@@ -178,6 +185,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     CONTROL_BASE_PATH,
     createControlApi({
       version: VERSION,
+      seed,
       store,
       orders,
       dispatcher,

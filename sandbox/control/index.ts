@@ -37,6 +37,8 @@ export function controlBodyLimit(maxBytes: number): MiddlewareHandler {
 
 export interface ControlDeps {
   version: string;
+  /** The sandbox's seed, shown by /health so that a run can be repeated with --seed. */
+  seed: number;
   store: Store;
   orders: OrderService;
   dispatcher: Dispatcher;
@@ -94,7 +96,7 @@ export function createControlApi(deps: ControlDeps): Hono {
     throw error;
   });
 
-  app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
+  app.get("/health", (c) => c.json({ ok: true, version: deps.version, seed: deps.seed }));
 
   app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => listedOrder(o, orders.readCount(o.uid))) }));
 
