@@ -141,7 +141,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
 /** The start-up text: where things are, the test key, and a curl that creates a real order. */
 export function banner(url: string, catalog: Catalog, seed: number, apiKey: string, apiSecret: string, adminToken = false): string {
   const route = catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? catalog.routes[0]!;
-  const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: "http://127.0.0.1:3000/ipn", ipnSecret: "change-me" }));
+  // The sandbox's own inbox takes the IPNs, so the example works on a machine with no merchant running yet.
+  const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: `${url}${CONTROL_BASE_PATH}/inbox/quickstart`, ipnSecret: "change-me" }));
   // The token itself is never printed: whoever started the sandbox has it, and logs are often shared.
   const auth = adminToken ? ` -H "Authorization: Bearer $ADMIN_TOKEN"` : "";
   const dashboard = adminToken ? `${url}${CONTROL_BASE_PATH}/?token=<admin token>   (once; it sets a cookie)` : `${url}${CONTROL_BASE_PATH}/`;
@@ -150,10 +151,11 @@ export function banner(url: string, catalog: Catalog, seed: number, apiKey: stri
   Dashboard  ${dashboard}
   API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
 
-Create an order (${route.from.symbol} → ${route.to.symbol}); point ipnUrl at your IPN handler:
+Create an order (${route.from.symbol} → ${route.to.symbol}); its IPNs go to the sandbox's own inbox until you point ipnUrl at your handler:
   curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'
-Then move it, which sends the IPN:
+Then move it, which sends the IPN, and see what the inbox made of it:
   curl -s -X POST ${url}${CONTROL_BASE_PATH}/orders/<uid>/status${auth} -H 'Content-Type: application/json' -d '{"status":"waitPayment"}'
+  curl -s ${url}${CONTROL_BASE_PATH}/inbox/quickstart${auth}
 
 `;
 }

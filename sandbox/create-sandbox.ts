@@ -11,7 +11,8 @@ import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
 import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
-import { createDispatcher, type Dispatcher } from "./ipn/index.js";
+import { createInbox } from "./inbox/index.js";
+import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher } from "./ipn/index.js";
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
@@ -162,6 +163,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       logger.log({ type: "info", message: `restored ${restored.orders} orders and ${restored.deliveries} deliveries from ${journal.path}` });
     }
   }
+  const inbox = createInbox({ store, clock, hashField: options.ipnHashField ?? DEFAULT_IPN_HASH_FIELD });
   const clockWriter = journal ? setInterval(() => journal.recordClock(clock.now()), 1000) : null;
   clockWriter?.unref();
   let maintenance = false;
@@ -173,12 +175,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   // extensions' included, and cost the merchant API nothing.
   const guarded = `${CONTROL_BASE_PATH}/*`;
   app.use(guarded, crossSiteGuard());
+  // Before the admin token: the sandbox's own IPNs to its inbox carry none. Posting only adds a verdict to a bounded list.
+  app.post(`${CONTROL_BASE_PATH}/inbox/:name`, controlBodyLimit(maxBodyBytes), (c) => inbox.post(c));
   if (options.adminToken !== undefined) app.use(guarded, adminTokenGuard(options.adminToken));
   app.use(guarded, controlBodyLimit(maxBodyBytes));
   const api = createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance });
   app.route(API_BASE_PATH, api.app);
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
-  app.route("/", createDashboard({ version: VERSION, store, clock }));
+  app.route("/", createDashboard({ version: VERSION, store, clock, inbox }));
+  app.route(CONTROL_BASE_PATH, inbox.routes);
   // Extensions' routes first: the control API ends with a catch-all that answers 404.
   for (const { routes } of installed) if (routes) app.route(CONTROL_BASE_PATH, routes);
   app.route(
