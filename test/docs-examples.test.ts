@@ -3,7 +3,6 @@
 
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +11,7 @@ import { allDocs, readDoc } from "./support/docs.js";
 import { commandsOf, findBlocks, matchJson, matchLogLines, matchText, normalise, trailingComments, type DocBlock } from "./support/doc-examples.js";
 import { startMerchant } from "./support/merchant.js";
 import { startReferenceMerchant } from "./support/reference-merchant.js";
+import { freePort } from "./support/sink.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist", "cli", "main.js");
@@ -27,14 +27,6 @@ const RUNNABLE = new Set(["sh", "ts", "js", "scenario", "ipn-body"]);
 /** The address that stands for the sandbox in every example. */
 const SANDBOX_ADDRESS = "127.0.0.1:7070";
 const MERCHANT_ADDRESS = "127.0.0.1:3000";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A page's blocks of one session share a sandbox (started by a block, or for the first block that needs one) and a folder. */
 interface Session {
