@@ -63,11 +63,18 @@ async function openSession(name: string): Promise<Session> {
   return session;
 }
 
-/** bash helpers: `npx exchanger-sandbox …` runs the built CLI; `start` runs in the background on the session's port. */
+/**
+ * bash helpers: `exchanger-sandbox …` (bare or through npx) runs the built CLI; `start` runs in the background on the
+ * session's port, and `verify` starts its sandbox there.
+ */
 const PRELUDE = String.raw`
 set -eo pipefail
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
-__es() {
+npx() {
+  if [ "$1" = exchanger-sandbox ]; then shift; exchanger-sandbox "$@"; else echo "the docs' examples run npx only for exchanger-sandbox, got: npx $*" >&2; return 1; fi
+}
+exchanger-sandbox() {
+  if [ "$1" = start ]; then shift; __es_start "$@"; return; fi
   if [ "$1" = verify ] && [[ " $* " != *" --sandbox-port "* && " $* " != *" --sandbox-url "* ]]; then set -- "$@" --sandbox-port "$PORT"; fi
   node "$CLI" "$@"
 }
@@ -85,6 +92,10 @@ __es_start() {
   echo "the sandbox did not start within 20 s" >&2; return 1
 }
 `;
+
+/** A block that runs the CLI, which starts a sandbox or brings its own. */
+const RUNS_CLI = /(^|[\s;&|(])exchanger-sandbox\s+[a-z]/m;
+const STARTS_SANDBOX = /(^|[\s;&|(])exchanger-sandbox\s+start\b/m;
 
 interface Ran {
   stdout: string;
@@ -155,13 +166,12 @@ async function runBlock(block: DocBlock, session: Session): Promise<string> {
   if (kind === "ipn-body") return quickStartIpnBody();
   const text = await substitute(block, session);
   // A block that talks to the sandbox without running the CLI (which starts one, or brings its own) gets one.
-  if (text.includes(`127.0.0.1:${session.port}`) && !/npx exchanger-sandbox\b/.test(text)) await ensureSandbox(session);
+  if (text.includes(`127.0.0.1:${session.port}`) && !RUNS_CLI.test(text)) await ensureSandbox(session);
   let ran: Ran;
   if (kind === "sh") {
-    const startsSandbox = /npx exchanger-sandbox start\b/.test(text);
-    const script = text.replace(/npx exchanger-sandbox start\b/g, "__es_start").replace(/npx exchanger-sandbox\b/g, "__es");
+    const startsSandbox = STARTS_SANDBOX.test(text);
     const logBefore = readFileSync(session.log, "utf8").length;
-    ran = await run("bash", ["-c", `${PRELUDE}\n${script}`], session);
+    ran = await run("bash", ["-c", `${PRELUDE}\n${text}`], session);
     if (startsSandbox) session.started = true;
     expect(ran.code, `${where} exited ${ran.code}\n${ran.stderr}\n${ran.stdout}`).toBe(0);
     return startsSandbox ? readFileSync(session.log, "utf8").slice(logBefore) + ran.stdout : ran.stdout;

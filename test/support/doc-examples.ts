@@ -2,7 +2,7 @@
 
 /**
  * What a block is, from the HTML comment on the line before its fence, `<!-- example: KIND key=value … -->`:
- * - `sh`: shell commands run with bash against the session's sandbox (`npx exchanger-sandbox` is the built CLI);
+ * - `sh`: shell commands run with bash against the session's sandbox (`exchanger-sandbox`, bare or through npx, is the built CLI);
  * - `ts`, `js`: a module run with node (TypeScript through tsx), `exchanger-sandbox` imports resolving to the package;
  * - `scenario file=NAME`: a scenario file, played by `exchanger-sandbox run NAME` against a hash-checking merchant;
  * - `file name=NAME`: saved as NAME in the session's folder, for a later block to use;
