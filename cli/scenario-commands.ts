@@ -1,10 +1,11 @@
 // exchanger-sandbox run and scenarios: play scripted order stories against a merchant and report what happened.
 
 import type { ParseArgsConfig } from "node:util";
-import { CLOCK_KINDS_HELP, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, DEFAULT_SEED } from "../sandbox/index.js";
+import { CLOCK_KINDS_HELP, DEFAULT_IPN_TIMEOUT_MS, drawSeed, MAX_CATALOG_SEED, MAX_IPN_TIMEOUT_MS } from "../sandbox/index.js";
 import {
   BUILTIN_SCENARIOS,
   formatTranscriptJson,
+  formatSeedLine,
   formatTranscriptText,
   resolveScenarios,
   runScenarios,
@@ -25,11 +26,12 @@ Options:
   --ipn-secret SECRET   the ipnSecret your endpoint checks hashes with (required)
   --sandbox URL         use a running sandbox instead of an in-process one
   --admin-token TOKEN   that sandbox's --admin-token, if it was started with one
-  --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
+  --seed N              repeats a run: seeds order ids, secrets and addresses, and (up to ${MAX_CATALOG_SEED})
+                        the routes (default: a new seed each run, shown at the end; routes as seed 1)
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default instant)
   --ipn-timeout MS      how long your endpoint may take to answer (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
-  --json                print the transcripts as JSON (byte-identical for the same seed)
+  --json                print the transcripts as JSON (byte-identical for the same --seed)
   --timings             include your server's answer times (they differ from run to run)
   -h, --help            show this help
 
@@ -68,7 +70,8 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   }
   const adminToken = nonEmpty(values["admin-token"], "admin-token");
   if (adminToken !== undefined && sandboxUrl === undefined) throw new UsageError("--admin-token goes with --sandbox (a running sandbox)");
-  const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
+  // A running sandbox keeps its own seed; an in-process one gets the one given, or a new one that the output shows.
+  const seed = sandboxUrl !== undefined ? undefined : values.seed === undefined ? drawSeed() : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const clock = clockFlag(values.clock, "instant");
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const ipnHashField = hashFieldFlag(values["ipn-hash-field"]);
@@ -81,7 +84,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
       scenarios,
       ipnUrl,
       ipnSecret,
-      seed,
+      ...(seed === undefined ? {} : { seed }),
       clock,
       ipnTimeoutMs,
       ipnHashField,
@@ -97,9 +100,10 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   }
   const passed = transcripts.every((t) => t.passed);
   if (values.json) {
-    io.stdout(formatTranscriptJson(transcripts, format));
+    io.stdout(formatTranscriptJson(transcripts, { ...format, seed: seed ?? null }));
   } else {
     const failed = transcripts.filter((t) => !t.passed).map((t) => t.scenario);
+    if (seed !== undefined) io.stdout(`${formatSeedLine(seed)}\n`);
     io.stdout(passed ? `${transcripts.length} passed, 0 failed\n` : `${transcripts.length - failed.length} passed, ${failed.length} failed: ${failed.join(", ")}\n`);
   }
   return passed ? 0 : 1;

@@ -1,7 +1,7 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import type { ParseArgsConfig } from "node:util";
-import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parseFlags, untilAborted, UsageError, type CliIo } from "./args.js";
 
@@ -17,7 +17,8 @@ Options:
   --admin-token TOKEN   require it on every /_sandbox request (Authorization: Bearer TOKEN; the dashboard:
                         open /_sandbox/?token=TOKEN once); at least 12 characters
   --ipn-allow HOST,...  send IPNs only to these hosts; order/create refuses an ipnUrl elsewhere
-  --seed N              seeds routes, ids, amounts and addresses (default ${DEFAULT_SEED})
+  --seed N              repeats a run: seeds order ids, secrets and addresses, and (up to ${MAX_CATALOG_SEED})
+                        the routes (default: a new seed each start, shown in the banner; routes as seed 1)
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
@@ -69,7 +70,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       `--host ${host} is reachable from other machines, and so would be the control API: add --admin-token TOKEN (see docs/service.md, "Running as a shared service")`,
     );
   }
-  const seed = integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, DEFAULT_SEED);
+  // Drawn here rather than by createSandbox, so that a bad flag below is refused before anything is drawn or bound.
+  const seed = values.seed === undefined ? drawSeed() : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const hashField = hashFieldFlag(values["ipn-hash-field"]);
   const clock = clockFlag(values.clock, "real");
@@ -142,7 +144,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
 /** The start-up text: where things are, the test key, and a curl that creates a real order. */
 export function banner(url: string, catalog: Catalog, seed: number, apiKey: string, apiSecret: string, adminToken = false): string {
   const route = catalog.routes.find((r) => r.from.xml === "ETH" && r.to.xml === "WMZ") ?? catalog.routes[0]!;
-  const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: "http://127.0.0.1:3000/ipn", ipnSecret: "change-me" }));
+  // The sandbox's own inbox takes the IPNs, so the example works on a machine with no merchant running yet.
+  const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: `${url}${CONTROL_BASE_PATH}/inbox/quickstart`, ipnSecret: "change-me" }));
   // The token itself is never printed: whoever started the sandbox has it, and logs are often shared.
   const auth = adminToken ? ` -H "Authorization: Bearer $ADMIN_TOKEN"` : "";
   const dashboard = adminToken ? `${url}${CONTROL_BASE_PATH}/?token=<admin token>   (once; it sets a cookie)` : `${url}${CONTROL_BASE_PATH}/`;
@@ -151,10 +154,11 @@ export function banner(url: string, catalog: Catalog, seed: number, apiKey: stri
   Dashboard  ${dashboard}
   API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
 
-Create an order (${route.from.symbol} → ${route.to.symbol}); point ipnUrl at your IPN handler:
+Create an order (${route.from.symbol} → ${route.to.symbol}); its IPNs go to the sandbox's own inbox until you point ipnUrl at your handler:
   curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'
-Then move it, which sends the IPN:
+Then move it, which sends the IPN, and see what the inbox made of it:
   curl -s -X POST ${url}${CONTROL_BASE_PATH}/orders/<uid>/status${auth} -H 'Content-Type: application/json' -d '{"status":"waitPayment"}'
+  curl -s ${url}${CONTROL_BASE_PATH}/inbox/quickstart${auth}
 
 `;
 }

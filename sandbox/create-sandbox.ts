@@ -11,7 +11,8 @@ import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
 import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
-import { createDispatcher, type Dispatcher } from "./ipn/index.js";
+import { createInbox } from "./inbox/index.js";
+import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher } from "./ipn/index.js";
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
@@ -19,10 +20,15 @@ import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 import { createMemoryStore, type Store } from "./store/index.js";
 import { openJournalStore } from "./store/journal.js";
+import { catalogSeedFor, DEFAULT_CATALOG_SEED, drawSeed } from "./seed.js";
 import { VERSION } from "./version.js";
 
 export interface SandboxOptions {
-  /** Seeds the route catalogue and every id, amount and address (default 1). */
+  /**
+   * Seeds every order id, secret and deposit address, and, when it is at most 4294967295, the route catalogue too.
+   * Default: a seed drawn for this sandbox (above 4294967295, so the catalogue is the default one); `sandbox.seed`
+   * tells it, and `seed: sandbox.seed` gives the same ids again.
+   */
   seed?: number;
   /** Replaces the generated route catalogue. */
   catalog?: Catalog;
@@ -97,11 +103,12 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export const DEFAULT_SEED = 1;
+/** The built-in catalogue's seed when none is given (order ids then come from a seed drawn for the sandbox). */
+export const DEFAULT_SEED = DEFAULT_CATALOG_SEED;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {
-  const seed = options.seed ?? DEFAULT_SEED;
+  const seed = options.seed ?? drawSeed();
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1024) {
@@ -124,7 +131,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     if (!c.apiKey || !c.apiSecret) throw new Error("every credential needs a non-empty apiKey and apiSecret");
   }
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
-  const catalog = options.catalog ?? createDefaultCatalog(seed);
+  const catalog = options.catalog ?? createDefaultCatalog(catalogSeedFor(seed));
   if (options.dataDir !== undefined && options.store !== undefined) throw new Error("give dataDir or store, not both");
   const journal =
     options.dataDir === undefined
@@ -143,8 +150,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     userAgent: `exchanger-sandbox/${VERSION}`,
     ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });
-  // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids.
-  const restoredUids = journal ? Math.max(0, ...store.listOrders().map((o) => o.uid)) : 0;
+  // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids (those
+  // of orders a reset forgot included).
+  const restoredUids = journal ? journal.restored.lastUid : 0;
   const orders = createOrderService({ store, clock, ids: createIdFactory(restoredUids ? seed + restoredUids : seed), dispatcher });
   if (journal) {
     // What was under way when the sandbox stopped goes on: unpaid orders still expire, held IPNs are still sent.
@@ -155,6 +163,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       logger.log({ type: "info", message: `restored ${restored.orders} orders and ${restored.deliveries} deliveries from ${journal.path}` });
     }
   }
+  const inbox = createInbox({ store, clock, hashField: options.ipnHashField ?? DEFAULT_IPN_HASH_FIELD });
   const clockWriter = journal ? setInterval(() => journal.recordClock(clock.now()), 1000) : null;
   clockWriter?.unref();
   let maintenance = false;
@@ -166,18 +175,22 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   // extensions' included, and cost the merchant API nothing.
   const guarded = `${CONTROL_BASE_PATH}/*`;
   app.use(guarded, crossSiteGuard());
+  // Before the admin token: the sandbox's own IPNs to its inbox carry none. Posting only adds a verdict to a bounded list.
+  app.post(`${CONTROL_BASE_PATH}/inbox/:name`, controlBodyLimit(maxBodyBytes), (c) => inbox.post(c));
   if (options.adminToken !== undefined) app.use(guarded, adminTokenGuard(options.adminToken));
   app.use(guarded, controlBodyLimit(maxBodyBytes));
   const api = createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance });
   app.route(API_BASE_PATH, api.app);
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
-  app.route("/", createDashboard({ version: VERSION, store, clock }));
+  app.route("/", createDashboard({ version: VERSION, store, clock, inbox }));
+  app.route(CONTROL_BASE_PATH, inbox.routes);
   // Extensions' routes first: the control API ends with a catch-all that answers 404.
   for (const { routes } of installed) if (routes) app.route(CONTROL_BASE_PATH, routes);
   app.route(
     CONTROL_BASE_PATH,
     createControlApi({
       version: VERSION,
+      seed,
       store,
       orders,
       dispatcher,

@@ -27,7 +27,7 @@ export type ErrorCodeName = keyof typeof ERROR_CODES;
 
 /** One line per code for the docs: name, code, when it happens. */
 export const ERROR_CODE_DOCS: Record<ErrorCodeName, string> = {
-  validation: "a parameter is missing or invalid; `error.object` names it (engine)",
+  validation: "a parameter is missing or invalid; `error.object` names it (engine), `error.sandboxHint` says how to fix it (sandbox)",
   maintenance: "technical work: the service is under maintenance (engine; the sandbox never sends it unless asked)",
   notFound: "no order with that uid and secret, or no route with that id (sandbox)",
   badTransition: "the order cannot move from its current status to the one asked for (sandbox)",
@@ -41,12 +41,15 @@ export const ERROR_CODE_DOCS: Record<ErrorCodeName, string> = {
 export class ApiError extends Error {
   readonly code: ErrorCodeName;
   readonly object: Record<string, unknown> | null;
+  /** The sandbox's own advice on a validation error, sent as `error.sandboxHint`; the engine sends no such field. */
+  readonly hint: string | null;
 
-  constructor(code: ErrorCodeName, message: string, object: Record<string, unknown> | null = null) {
+  constructor(code: ErrorCodeName, message: string, object: Record<string, unknown> | null = null, hint: string | null = null) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.object = object;
+    this.hint = hint;
   }
 
   get errorCode(): number {
@@ -54,9 +57,27 @@ export class ApiError extends Error {
   }
 }
 
-/** A parameter-validation error with the engine's message shape: "Param X isn't valid: detail". */
-export function invalidParam(param: string, detail: string, object: Record<string, unknown> = {}): ApiError {
-  return new ApiError("validation", `Param ${param} isn't valid: ${detail}`, { param, ...object });
+/** What a validation error's `object` says: the engine's four keys (`fieldId` and `nameField` for a route field). */
+export interface InvalidParamObject {
+  /** What went wrong: "regexp" (the engine's), "required", "type", "min", "max", … */
+  err: string;
+  /** The route field's `_id` for a value-list error, else null. */
+  fieldId?: string;
+  /** The route field's name for a value-list error, else the parameter's name. */
+  nameField?: string;
+  /** The value list (fromValues, toValues, routeValues) for a field's error, else the parameter's name. */
+  type?: string;
+}
+
+/**
+ * A parameter-validation error in the engine's exact words: message `Param <type> isn't valid: <nameField>` and
+ * `object: {fieldId, nameField, err, type}`. Whatever more the sandbox can say goes in `hint` (error.sandboxHint),
+ * so a merchant's code sees what the real service sends and a person still reads how to fix the request.
+ */
+export function invalidParam(param: string, hint: string, object: InvalidParamObject): ApiError {
+  const type = object.type ?? param;
+  const nameField = object.nameField ?? param;
+  return new ApiError("validation", `Param ${type} isn't valid: ${nameField}`, { fieldId: object.fieldId ?? null, nameField, err: object.err, type }, hint);
 }
 
 /** An error of the sandbox's control API, answered with a real HTTP status. */

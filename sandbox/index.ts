@@ -1,6 +1,7 @@
 // exchanger-sandbox's public API: create a sandbox in-process, and the protocol facts merchants' tests need.
 
 export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
+export { drawSeed, catalogSeedFor, DEFAULT_CATALOG_SEED, MAX_CATALOG_SEED } from "./seed.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
 export { assertAdminToken } from "./control/admin-auth.js";

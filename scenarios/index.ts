@@ -7,4 +7,4 @@ export { playScenario, judge, type Transcript, type TranscriptEvent, type Scenar
 export { createLocalDriver, createHttpDriver } from "./drivers.js";
 export { runScenarios, RUN_EPOCH, type RunOptions } from "./run.js";
 export { scenarioDirector, scenarioFromOrder, type DirectorOptions } from "./director.js";
-export { formatTranscriptText, formatTranscriptJson, formatOffset } from "./transcript.js";
+export { formatTranscriptText, formatTranscriptJson, formatOffset, formatSeedLine } from "./transcript.js";

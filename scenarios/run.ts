@@ -16,6 +16,7 @@ export interface RunOptions {
   sandboxUrl?: string;
   /** The running sandbox's --admin-token, if it has one. */
   adminToken?: string;
+  /** Seeds the in-process sandbox's ids (see SandboxOptions.seed); without it the sandbox draws its own. */
   seed?: number;
   /** Clock spec for the in-process sandbox (default "instant"). */
   clock?: string;
@@ -69,7 +70,7 @@ export async function runScenarios(options: RunOptions): Promise<Transcript[]> {
 
   const clock = options.clock ?? "instant";
   const sandbox = createSandbox({
-    seed: options.seed ?? 1,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
     clock,
     ...(clock === "instant" || clock === "manual" ? { startAt: options.startAt ?? RUN_EPOCH } : {}),
     ipnTimeoutMs,

@@ -7,6 +7,11 @@ export interface FormatOptions {
   timings: boolean;
 }
 
+/** The line that ends a run's text: its seed, and how to play the same run again. */
+export function formatSeedLine(seed: number): string {
+  return `seed ${seed}: --seed ${seed} plays this run again with the same ids`;
+}
+
 /** Sandbox time since the order was created: "+0s", "+2m", "+1h 30m", "+1d 2h". */
 export function formatOffset(ms: number): string {
   if (ms < 1000) return `+${ms}ms`;
@@ -55,9 +60,13 @@ export function formatTranscriptText(transcript: Transcript, options: FormatOpti
   return lines.join("\n") + "\n";
 }
 
-/** The transcripts as JSON; without timings, the same seed gives byte-identical output. */
-export function formatTranscriptJson(transcripts: Transcript[], options: FormatOptions): string {
+/**
+ * The transcripts as JSON; without timings, the same seed gives byte-identical output. `seed` is the run's (null on a
+ * running sandbox, which keeps its own), so that a run can be played again with --seed.
+ */
+export function formatTranscriptJson(transcripts: Transcript[], options: FormatOptions & { seed?: number | null }): string {
   const strip = (t: Transcript): Transcript =>
     options.timings ? t : { ...t, events: t.events.map((e) => (e.kind === "ipn" ? { ...e, latencyMs: null } : e)) };
-  return JSON.stringify({ passed: transcripts.every((t) => t.passed), scenarios: transcripts.map(strip) }, null, 2) + "\n";
+  const seed = options.seed === undefined ? {} : { seed: options.seed };
+  return JSON.stringify({ passed: transcripts.every((t) => t.passed), ...seed, scenarios: transcripts.map(strip) }, null, 2) + "\n";
 }

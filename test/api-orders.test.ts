@@ -160,6 +160,29 @@ describe("order/update-status", () => {
     expect(res.data).toEqual({ ok: true, oldStatus: "waitPayment", newStatus: "inProgress" });
   });
 
+  it("refuses to confirm a payment on an automatic route with the engine's validation error, and leaves the order waiting", async () => {
+    const order = await created("ETH", "WMZ");
+    await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment" });
+    const res = await sb.api("PUT", "public/exchanger/order/update-status", { orderUID: order.uid, orderSecret: order.secret, status: "inProgress" });
+    expect(res.success).toBe(false);
+    expect(res.error).toMatchObject({
+      errorCode: ERROR_CODES.validation,
+      message: "Param status isn't valid: status",
+      object: { fieldId: null, nameField: "status", err: "notManual", type: "status" },
+    });
+    expect((res.error as any).sandboxHint).toContain("paid automatically");
+    const { data } = await sb.api("GET", "public/exchanger/order/get", { orderUID: order.uid, orderSecret: order.secret });
+    expect(data.order.status).toBe("waitPayment");
+    expect(sb.sandbox.orders.get(order.uid)!.history.map((h) => h.to)).toEqual(["new", "waitPayment"]);
+  });
+
+  it("still lets the merchant cancel an automatic route's waiting order", async () => {
+    const order = await created("ETH", "WMZ");
+    await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment" });
+    const res = await sb.api("PUT", "public/exchanger/order/update-status", { orderUID: order.uid, orderSecret: order.secret, status: "deleted" });
+    expect(res.data).toEqual({ ok: true, oldStatus: "waitPayment", newStatus: "deleted" });
+  });
+
   it("lets the merchant cancel a new order", async () => {
     const order = await created("ETH", "WMZ");
     const res = await sb.api("PUT", "public/exchanger/order/update-status", { orderUID: order.uid, orderSecret: order.secret, status: "deleted" });
@@ -180,7 +203,8 @@ describe("order/update-status", () => {
     const order = await created("ETH", "WMZ");
     const res = await sb.api("PUT", "public/exchanger/order/update-status", { orderUID: order.uid, orderSecret: order.secret, status: "paid" });
     expect(res.error!.errorCode).toBe(ERROR_CODES.validation);
-    expect(res.error!.message).toContain("waitPayment");
+    expect(res.error!.message).toBe("Param status isn't valid: status");
+    expect((res.error as any).sandboxHint).toContain("waitPayment");
   });
 });
 

@@ -22,6 +22,8 @@ import {
 } from "../sandbox/catalog/index.js";
 import { fakerCharacters, fastCharacters } from "../sandbox/catalog/address.js";
 import { randomString } from "../sandbox/catalog/faker.js";
+import { cli } from "./support/cli.js";
+import { readDoc } from "./support/docs.js";
 
 const SEEDS = [0, 1, 42, 2024, 4_294_967_295];
 const OBJECT_ID = /^[0-9a-f]{24}$/;
@@ -378,6 +380,16 @@ describe("loading a catalogue file", () => {
     const error = await refusal(path);
     expect(error.message).toContain(`catalog ${path}: ${reason}`);
     expect(error.source).toBe(path);
+  });
+
+  it("refuses the docs' example (a rate of 12 in routes[2]) with the very line docs/merchant-api.md shows", async () => {
+    const catalog = validJson();
+    set(route(catalog, 2), "rate", 12);
+    const path = await writeCatalog(JSON.stringify(catalog));
+    const { code, stderr } = await cli("start", "--catalog", path);
+    expect(code).toBe(2);
+    const shown = readDoc("docs/merchant-api.md").split("\n").find((line) => line.startsWith("exchanger-sandbox: catalog routes.json:"));
+    expect(stderr.replace(path, "routes.json")).toBe(`${shown}\n`);
   });
 
   it("names the first problem and counts the rest", () => {

@@ -64,6 +64,21 @@ describe("exchanger-sandbox run", () => {
     expect(JSON.parse(first.stdout)).toMatchObject({ passed: true, scenarios: [{ scenario: "happy-path" }, { scenario: "duplicate-ipn" }, { scenario: "out-of-order" }] });
   });
 
+  it("draws a seed without --seed, shows it, and plays the same run again with it", async () => {
+    const m = await merchantUrl();
+    const args = ["run", "happy-path", "--ipn-url", m.url, "--ipn-secret", SECRET];
+    const text = await cli(...args);
+    const seed = /^seed (\d+): --seed \1 plays this run again with the same ids$/m.exec(text.stdout)?.[1];
+    expect(seed, text.stdout).toBeDefined();
+    const [first, second, other] = [await cli(...args, "--json", "--seed", seed!), await cli(...args, "--json", "--seed", seed!), await cli(...args, "--json")];
+    expect(second.stdout).toBe(first.stdout);
+    expect(JSON.parse(first.stdout).seed).toBe(Number(seed));
+    // A run without --seed has its own, and its orders other ids: a merchant that keeps rows between runs meets new orders.
+    expect(JSON.parse(other.stdout).seed).not.toBe(Number(seed));
+    // Three runs of seed `seed` (one order id between them) and one of another seed.
+    expect(new Set(m.verdicts.map((v) => v.fields?.orderId)).size).toBe(2);
+  });
+
   it("plays on a running sandbox given by --sandbox, leaving the order there", async () => {
     const m = await merchantUrl();
     const sb = await startSandbox({ clock: "manual" });

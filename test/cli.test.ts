@@ -198,6 +198,18 @@ describe("start, in process", () => {
     expect(await sandbox.stop()).toBe(0);
   });
 
+  it("shows a seed of its own in the banner and /health without --seed, and the one given with it", async () => {
+    const drawn = await startInProcess([]);
+    const seed = Number(/\(seed (\d+), 12 routes\)/.exec(drawn.io.stdoutText)?.[1]);
+    expect(seed).toBeGreaterThan(0xffff_ffff);
+    expect(((await (await fetch(`${drawn.url}/_sandbox/health`)).json()) as { seed: number }).seed).toBe(seed);
+    expect(await drawn.stop()).toBe(0);
+    const given = await startInProcess(["--seed", "42"]);
+    expect(given.io.stdoutText).toContain("(seed 42, 12 routes)");
+    expect(((await (await fetch(`${given.url}/_sandbox/health`)).json()) as { seed: number }).seed).toBe(42);
+    expect(await given.stop()).toBe(0);
+  });
+
   it.each([[[]], [["--log-format", "json"]]])("prints only the base URL line with --quiet %j, even for API calls", async (extra) => {
     const sandbox = await startInProcess(["--quiet", ...extra]);
     const res = await fetch(`${sandbox.apiBase}public/exchanger/route/get/`);
@@ -274,7 +286,8 @@ describe("the built binary", () => {
     const apiBase = await sandbox.apiBase();
     const health = await fetch(new URL("/_sandbox/health", apiBase));
     expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ ok: true, version: PACKAGE_VERSION });
+    // Started without --seed: a seed of its own, above the range that also seeds the catalogue.
+    expect(await health.json()).toEqual({ ok: true, version: PACKAGE_VERSION, seed: expect.any(Number) });
 
     sandbox.child.kill("SIGTERM");
     expect(await within(sandbox.exit, 3_000, "the process to exit after SIGTERM")).toEqual({ code: 0, signal: null });

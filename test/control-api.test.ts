@@ -26,7 +26,7 @@ describe("control API", () => {
   it("reports health and the version", async () => {
     const { status, json } = await sb.control("GET", "/health");
     expect(status).toBe(200);
-    expect(json).toEqual({ ok: true, version: sb.sandbox.version });
+    expect(json).toEqual({ ok: true, version: sb.sandbox.version, seed: 11 });
   });
 
   it("lists orders and shows one with its history, its deliveries and its IPN secret masked", async () => {
@@ -47,6 +47,26 @@ describe("control API", () => {
     const forced = await sb.control("POST", `/orders/${order.uid}/status`, { status: "done", force: true });
     expect(forced.status).toBe(200);
     expect(forced.json.history.at(-1)).toMatchObject({ from: "new", to: "done", forced: true, cause: "control" });
+  });
+
+  it("refuses a move to the current status with 409 saying force re-sends it, and force re-sends it as a late duplicate", async () => {
+    const order = await newOrder();
+    await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment" });
+    await sb.control("POST", `/orders/${order.uid}/pay`);
+    await sb.control("POST", `/orders/${order.uid}/status`, { status: "done" });
+    const refused = await sb.control("POST", `/orders/${order.uid}/status`, { status: "done" });
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toBe(`order ${order.uid} cannot move from done to done: it is already done; send "force": true to send done again, as a late duplicate would`);
+    const forced = await sb.control("POST", `/orders/${order.uid}/status`, { status: "done", force: true });
+    expect(forced.status).toBe(200);
+    expect(forced.json).toMatchObject({ status: "done" });
+    expect(forced.json.history.at(-1)).toMatchObject({ from: "done", to: "done", forced: true, cause: "control" });
+    await sb.sandbox.dispatcher.idle();
+    const done = sb.sandbox.store.listDeliveries({ orderUID: order.uid }).filter((d) => d.status === "done");
+    expect(done).toHaveLength(2);
+    // A later copy: signed anew over a later timestamp, as the exchanger's own late duplicate would be.
+    expect(Number(done[1]!.fields.timestamp)).toBeGreaterThan(Number(done[0]!.fields.timestamp));
+    expect(verifyIpnHash(done[1]!.fields, "top-secret-value", done[1]!.hash!)).toBe(true);
   });
 
   it.each([

@@ -136,17 +136,39 @@ describe("a sandbox with --data", () => {
     expect(readFileSync(join(dir, JOURNAL_FILE), "utf8")).not.toContain('"uid":10\n');
   });
 
-  it("forgets everything on reset, across a restart too", async () => {
+  it("forgets every order on reset, across a restart too, and never hands out a uid again", async () => {
     const dir = dataDir();
     const first = start(dir);
-    await createOrder(first);
+    const forgotten = await createOrder(first);
     first.store.reset();
     const fresh = await createOrder(first);
+    expect(forgotten.uid).toBe(1001);
+    expect(fresh.uid).toBe(1002);
     await first.close();
     const second = start(dir);
-    open.push(second);
     expect(second.store.listOrders().map((o) => o.uid)).toEqual([fresh.uid]);
-    expect(fresh.uid).toBe(1001);
+    second.store.reset();
+    await second.close();
+    // Compaction drops the orders a reset forgot, but not the uids they had.
+    const third = start(dir);
+    open.push(third);
+    expect(third.store.listOrders()).toEqual([]);
+    expect((await createOrder(third)).uid).toBe(1003);
+  });
+
+  it("gives the same seed's later orders new ids after a reset and a restart, not the first run's again", async () => {
+    const dir = dataDir();
+    const first = start(dir, { seed: 5 });
+    const a = await createOrder(first);
+    const aSecret = first.store.getOrder(a.uid)!.secret;
+    first.store.reset();
+    await first.close();
+    const second = start(dir, { seed: 5 });
+    open.push(second);
+    const b = await createOrder(second);
+    expect(b.uid).toBe(a.uid + 1);
+    expect(b._id.slice(8)).not.toBe(a._id.slice(8));
+    expect(second.store.getOrder(b.uid)!.secret).not.toBe(aSecret);
   });
 });
 

@@ -137,7 +137,7 @@ describe("the npm package", () => {
   it("runs with npx from an empty folder and serves /_sandbox/health", async () => {
     const res = await fetch(new URL("/_sandbox/health", apiBase));
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, version: PACKAGE_VERSION });
+    expect(await res.json()).toEqual({ ok: true, version: PACKAGE_VERSION, seed: expect.any(Number) });
   });
 
   it("answers an API call: route/get lists at least 8 routes", async () => {

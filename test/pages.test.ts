@@ -75,7 +75,7 @@ describe("liveState", () => {
     expect(state.canPay).toBe(status === "new" || status === "waitPayment");
     const expectedReturn =
       status === "done" ? "https://shop.example/back?status=success"
-      : ["errorPayment", "errorPayout", "returned", "deleted"].includes(status) ? "https://shop.example/back?status=error"
+      : ["returned", "deleted"].includes(status) ? "https://shop.example/back?status=error"
       : null;
     expect(state.returnUrl).toBe(expectedReturn);
     expect(state.label).toBe(DICTIONARIES.en.statuses[status]);
@@ -249,7 +249,8 @@ describe("payment and order pages", () => {
 
   it.each([
     ["done", "status=success"],
-    ["errorPayout", "status=error"],
+    ["returned", "status=error"],
+    ["deleted", "status=error"],
   ] as const)("links Return to site with %s → %s once the order has ended", async (final, query) => {
     start();
     const { uid, secret } = await createOrder("CARDUAH", "USDTTRC20", { clientCallbackUrl: "https://shop.example/back?o=1" });
@@ -258,6 +259,20 @@ describe("payment and order pages", () => {
     sandbox.orders.move(uid, final, { cause: "test", force: true });
     const after = await (await get(pagePath("order", "en", uid, secret))).text();
     expect(after).toContain(`<a id="return" class="button" href="https://shop.example/back?o=1&amp;${query}">Return to site</a>`);
+  });
+});
+
+describe("the Return to site link on a status that is not final", () => {
+  it.each(["errorPayment", "errorPayout"] as const)("stays hidden at %s, which may still end in done, and shows the status as an error", async (status) => {
+    start();
+    const { uid, secret } = await createOrder("CARDUAH", "USDTTRC20", { clientCallbackUrl: "https://shop.example/back" });
+    sandbox.orders.move(uid, status, { cause: "test", force: true });
+    for (const kind of ["payment", "order"] as const) {
+      const html = await (await get(pagePath(kind, "en", uid, secret))).text();
+      expect(html).toMatch(/<a id="return" class="button" hidden="">/);
+      expect(html).not.toContain("status=error");
+      expect(html).toContain('class="status tone-error"');
+    }
   });
 });
 

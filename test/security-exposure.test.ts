@@ -46,7 +46,7 @@ async function createOrder(sandbox: Sandbox, extra: Record<string, unknown> = {}
     body: JSON.stringify(exampleCreateParams(sandbox.catalog.routes[0]!, extra)),
     headers: { "content-type": "application/json" },
   });
-  return (await res.json()) as { success: boolean; data: { uid: number; secret: string }; error: { errorCode: number; message: string; object: { param: string } } };
+  return (await res.json()) as { success: boolean; data: { uid: number; secret: string }; error: { errorCode: number; message: string; object: Record<string, unknown>; sandboxHint?: string } };
 }
 
 describe("binding", () => {
@@ -220,10 +220,9 @@ describe("--ipn-allow", () => {
     const refused = await createOrder(sandbox, { ipnUrl: "http://169.254.169.254/latest/meta-data", ipnSecret: "s" });
     expect(refused.success).toBe(false);
     expect(refused.error.errorCode).toBe(ERROR_CODES.validation);
-    expect(refused.error.object.param).toBe("ipnUrl");
-    expect(refused.error.message).toBe(
-      "Param ipnUrl isn't valid: IPN host 169.254.169.254 is not in --ipn-allow; this sandbox sends IPNs only to shop.example, 127.0.0.1",
-    );
+    expect(refused.error.object).toEqual({ fieldId: null, nameField: "ipnUrl", err: "url", type: "ipnUrl" });
+    expect(refused.error.message).toBe("Param ipnUrl isn't valid: ipnUrl");
+    expect(refused.error.sandboxHint).toBe("IPN host 169.254.169.254 is not in --ipn-allow; this sandbox sends IPNs only to shop.example, 127.0.0.1");
     expect(sandbox.store.listOrders()).toHaveLength(0);
     expect((await createOrder(sandbox, { ipnUrl: "https://SHOP.example./ipn", ipnSecret: "s" })).success).toBe(true);
     expect((await createOrder(sandbox, { ipnUrl: sinkUrl, ipnSecret: "s" })).success).toBe(true);

@@ -5,7 +5,7 @@ import { callbackOutcome, isFinal, MERCHANT_TRANSITIONS, STATUSES, TRANSITIONS, 
 import { transitionOrder } from "../sandbox/orders/transition.js";
 import type { Order } from "../sandbox/orders/types.js";
 
-const order = (status: OrderStatus) => ({ uid: 1, status, history: [] }) as unknown as Order;
+const order = (status: OrderStatus, manual = true) => ({ uid: 1, status, history: [], route: { manual } }) as unknown as Order;
 
 const allowed: [OrderStatus, OrderStatus][] = Object.entries(TRANSITIONS).flatMap(([from, tos]) =>
   tos.map((to) => [from as OrderStatus, to] as [OrderStatus, OrderStatus]),
@@ -51,8 +51,8 @@ describe("statuses", () => {
 
   it.each([
     ["done", "success"],
-    ["errorPayment", "error"],
-    ["errorPayout", "error"],
+    ["errorPayment", null],
+    ["errorPayout", null],
     ["returned", "error"],
     ["deleted", "error"],
     ["new", null],
@@ -62,6 +62,10 @@ describe("statuses", () => {
     ["hold", null],
   ] as const)("sends the client back from %s with status=%s", (status, outcome) => {
     expect(callbackOutcome(status)).toBe(outcome);
+  });
+
+  it("offers the way back only from a final status: errorPayment and errorPayout may still end in done", () => {
+    expect(STATUSES.filter((s) => callbackOutcome(s) !== null)).toEqual(STATUSES.filter(isFinal));
   });
 });
 
@@ -81,8 +85,13 @@ describe("transitionOrder", () => {
     expect(result).toMatchObject({ ok: true, order: { status: to, history: [{ forced: true }] } });
   });
 
-  it("never forces a move to the status the order already has", () => {
-    expect(transitionOrder(order("done"), { to: "done", at: 1, cause: "x", rules: "table", force: true })).toMatchObject({ ok: false, reason: "same" });
+  it.each(STATUSES)("refuses %s → the same status without force", (status) => {
+    expect(transitionOrder(order(status), { to: status, at: 1, cause: "x", rules: "table" })).toMatchObject({ ok: false, reason: "same" });
+  });
+
+  it.each(STATUSES)("re-sends %s when forced to the status it already has, as a late duplicate would", (status) => {
+    const result = transitionOrder(order(status), { to: status, at: 7, cause: "scenario", rules: "table", force: true });
+    expect(result).toMatchObject({ ok: true, from: status, order: { status, history: [{ from: status, to: status, at: 7, forced: true }] } });
   });
 
   it("says a final status is final", () => {
@@ -92,6 +101,22 @@ describe("transitionOrder", () => {
   it("judges a merchant's move by the merchant's rules, not the table's", () => {
     expect(transitionOrder(order("waitPayment"), { to: "hold", at: 1, cause: "x", rules: "merchant" })).toMatchObject({ ok: false, reason: "notAllowed", allowed: ["inProgress", "deleted"] });
     expect(transitionOrder(order("waitPayment"), { to: "inProgress", at: 1, cause: "x", rules: "merchant" }).ok).toBe(true);
+  });
+
+  it("lets a merchant confirm a payment only on a manual route", () => {
+    const confirm = { to: "inProgress", at: 1, cause: "api", rules: "merchant" } as const;
+    expect(transitionOrder(order("waitPayment", true), confirm).ok).toBe(true);
+    expect(transitionOrder(order("waitPayment", false), confirm)).toMatchObject({ ok: false, reason: "automatic", allowed: ["deleted"] });
+  });
+
+  it.each([true, false])("lets a merchant cancel an unpaid order on any route (manual: %s)", (manual) => {
+    for (const from of ["new", "waitPayment"] as const) {
+      expect(transitionOrder(order(from, manual), { to: "deleted", at: 1, cause: "api", rules: "merchant" }).ok).toBe(true);
+    }
+  });
+
+  it("lets the table (control API, payment by the client) move an automatic route's order to inProgress", () => {
+    expect(transitionOrder(order("waitPayment", false), { to: "inProgress", at: 1, cause: "control", rules: "table" }).ok).toBe(true);
   });
 
   it("does not change the order it was given", () => {

@@ -2,26 +2,18 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CHECKS, formatText, runContracts } from "../contracts/index.js";
 import { readDoc } from "./support/docs.js";
+import { freePort } from "./support/sink.js";
 
 const readme = readDoc("docs/contracts.md");
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) child.kill("SIGKILL");
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitForHealth(url: string, child: ChildProcess, stderr: () => string) {
   const deadline = Date.now() + 10_000;

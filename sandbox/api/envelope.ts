@@ -52,6 +52,7 @@ export function failureBody(error: ApiError, meta: EnvelopeMeta) {
       object: error.object,
       level: 0,
       errorCode: error.errorCode,
+      ...(error.hint === null ? {} : { sandboxHint: error.hint }),
     },
     latency_ms: meta.latencyMs,
     requestId: meta.requestId,

@@ -119,6 +119,9 @@ export function createApi(deps: ApiDeps): Api {
           const moved = orders.move(order.uid, status, { cause: "api:update-status", rules: "merchant" });
           return { ok: true, oldStatus: order.status, newStatus: moved.status };
         } catch (error) {
+          if (error instanceof MoveRefused && error.reason === "automatic") {
+            throw invalidParam("status", error.message, { err: "notManual" });
+          }
           if (error instanceof MoveRefused) {
             throw new ApiError(
               "badTransition",
@@ -293,7 +296,7 @@ function respond(call: ApiCall, clock: Clock, logger: Logger, started: number, r
       method: call.method,
       path: call.path + querySuffix(call.url),
       httpStatus: 200,
-      outcome: failed ? `error ${result.errorCode}: ${result.message}` : "ok",
+      outcome: failed ? `error ${result.errorCode}: ${result.message}${result.hint === null ? "" : ` (${result.hint})`}` : "ok",
       latencyMs: meta.latencyMs,
       requestId: meta.requestId,
       ...(uid === undefined ? {} : { uid }),

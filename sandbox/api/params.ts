@@ -317,10 +317,11 @@ export async function readParams(
     case "application/x-www-form-urlencoded":
       return { params: decodeBracketEntries(new URLSearchParams(text).entries(), limits), rawBody: text };
     case "":
-      if (text.trim() === "") return { params: {}, rawBody: text };
-      // The engine's own client always sends JSON; a body without a type is most likely JSON too.
-      if (/^\s*[{[]/.test(text)) return { params: parseJsonParams(text, limits), rawBody: text };
-      throw malformed(`The body has no Content-Type; send ${SUPPORTED_TYPES}`);
+      // The engine reads a body by its type and ignores one without, answering as if no parameter had come ("routeId
+      // required"): name the real cause instead, and never guess the type, which the service would not.
+      throw malformed(
+        `The request has no Content-Type header, so its body cannot be read; send Content-Type: application/json with a JSON body (or ${SUPPORTED_TYPES.replace("application/json, ", "")})`,
+      );
     default:
       throw malformed(`Content-Type ${contentType} is not supported; send ${SUPPORTED_TYPES}`, { contentType });
   }

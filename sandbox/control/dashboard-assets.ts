@@ -88,7 +88,7 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
   }
 
   function refresh(key) {
-    var url = key === "test" ? base + "/dashboard/test-ipns" : base + "/dashboard/orders/" + encodeURIComponent(key);
+    var url = key === "test" ? base + "/dashboard/test-ipns" : key === "inbox" ? base + "/dashboard/inbox" : base + "/dashboard/orders/" + encodeURIComponent(key);
     return fetch(url, { cache: "no-store" }).then(function (response) {
       if (response.status === 404) return null;
       if (!response.ok) throw new Error("HTTP " + response.status + " from " + url);
@@ -97,7 +97,7 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
   }
 
   function swap(key, html) {
-    var id = key === "test" ? "test-ipns" : "order-" + key;
+    var id = key === "test" ? "test-ipns" : key === "inbox" ? "inbox" : "order-" + key;
     var old = document.getElementById(id);
     if (html === null) {
       if (old) old.remove();
@@ -147,7 +147,11 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
   source.addEventListener("change", function (event) {
     var change = JSON.parse(event.data);
     if (change.kind === "order") mark(String(change.order.uid));
-    else if (change.kind === "delivery") mark(change.delivery.orderUID === null ? "test" : String(change.delivery.orderUID));
+    else if (change.kind === "delivery") {
+      mark(change.delivery.orderUID === null ? "test" : String(change.delivery.orderUID));
+      // An IPN to the sandbox's own inbox: its record changes once the inbox has answered, so the verdict is there.
+      if (change.delivery.url.indexOf(base + "/inbox/") !== -1) mark("inbox");
+    }
     else if (change.kind === "reset") location.reload();
   });
 

@@ -10,6 +10,7 @@ import { UNPAID_STATUSES } from "../orders/service.js";
 import { STATUSES, TRANSITIONS } from "../orders/statuses.js";
 import type { HistoryEntry, Order } from "../orders/types.js";
 import { pagePath } from "../pages/index.js";
+import { InboxPanel, type Inbox } from "../inbox/index.js";
 import type { Store } from "../store/index.js";
 import { DASHBOARD_CSS, DASHBOARD_ICON_SVG, DASHBOARD_JS } from "./dashboard-assets.js";
 import { CONTROL_BASE_PATH } from "./index.js";
@@ -18,6 +19,7 @@ export interface DashboardDeps {
   version: string;
   store: Store;
   clock: Clock;
+  inbox: Inbox;
 }
 
 /** The dashboard's own files and card fragments: internal to the dashboard, not part of the stable control API. */
@@ -28,6 +30,7 @@ export const DASHBOARD_PATHS = {
   icon: `${CONTROL_BASE_PATH}/dashboard/icon.svg`,
   orderCard: `${CONTROL_BASE_PATH}/dashboard/orders/:uid`,
   testIpns: `${CONTROL_BASE_PATH}/dashboard/test-ipns`,
+  inbox: `${CONTROL_BASE_PATH}/dashboard/inbox`,
 } as const;
 
 const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
@@ -53,7 +56,7 @@ export function createDashboard(deps: DashboardDeps): Hono {
   app.get(DASHBOARD_PATHS.page, (c) =>
     html(
       c,
-      Dashboard({ version: deps.version, clockKind: clock.kind, orders: store.listOrders(), deliveries: store.listDeliveries() }),
+      Dashboard({ version: deps.version, clockKind: clock.kind, orders: store.listOrders(), deliveries: store.listDeliveries(), inboxes: deps.inbox.all() }),
       "<!doctype html>",
     ),
   );
@@ -67,6 +70,7 @@ export function createDashboard(deps: DashboardDeps): Hono {
     return html(c, OrderCard({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
   });
   app.get(DASHBOARD_PATHS.testIpns, (c) => html(c, TestIpnList({ deliveries: testDeliveries(store.listDeliveries()) })));
+  app.get(DASHBOARD_PATHS.inbox, (c) => html(c, InboxPanel({ boxes: deps.inbox.all(), base: CONTROL_BASE_PATH })));
   return app;
 }
 
@@ -77,6 +81,7 @@ interface DashboardData {
   clockKind: string;
   orders: Order[];
   deliveries: DeliveryRecord[];
+  inboxes: ReturnType<Inbox["all"]>;
 }
 
 function Dashboard(data: DashboardData) {
@@ -132,6 +137,10 @@ function Dashboard(data: DashboardData) {
               <button type="submit">Send test IPN</button>
             </form>
             <TestIpnList deliveries={testDeliveries(data.deliveries)} />
+          </section>
+          <section class="card">
+            <h2>IPN inbox</h2>
+            <InboxPanel boxes={data.inboxes} base={CONTROL_BASE_PATH} />
           </section>
           <h2>
             Orders (<span id="order-count">{orders.length}</span>), newest first

@@ -37,6 +37,8 @@ export function controlBodyLimit(maxBytes: number): MiddlewareHandler {
 
 export interface ControlDeps {
   version: string;
+  /** The sandbox's seed, shown by /health so that a run can be repeated with --seed. */
+  seed: number;
   store: Store;
   orders: OrderService;
   dispatcher: Dispatcher;
@@ -94,7 +96,7 @@ export function createControlApi(deps: ControlDeps): Hono {
     throw error;
   });
 
-  app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
+  app.get("/health", (c) => c.json({ ok: true, version: deps.version, seed: deps.seed }));
 
   app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => listedOrder(o, orders.readCount(o.uid))) }));
 
@@ -242,7 +244,8 @@ function moveOrRefuse(move: () => Order): Order {
     return move();
   } catch (error) {
     if (error instanceof MoveRefused) {
-      throw new ControlError(409, "transition_not_allowed", `${error.message}; send "force": true to move it anyway`);
+      const anyway = error.reason === "same" ? `send "force": true to send ${error.to} again, as a late duplicate would` : `send "force": true to move it anyway`;
+      throw new ControlError(409, "transition_not_allowed", `${error.message}; ${anyway}`);
     }
     throw error;
   }

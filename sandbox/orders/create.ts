@@ -73,10 +73,10 @@ export function validateCreate(params: Params, catalog: Catalog): ValidatedCreat
   const inAmount = readAmount(params.amount, route);
   const outAmount = payout(inAmount, route.rate, route.to.decimal);
   if (compareAmounts(outAmount, "0") <= 0) {
-    throw invalidParam("amount", `${inAmount} ${route.from.symbol} pays out nothing at rate ${route.rate}; send at least ${route.min}`, { err: "min", min: route.min });
+    throw invalidParam("amount", `${inAmount} ${route.from.symbol} pays out nothing at rate ${route.rate}; send at least ${route.min}`, { err: "min" });
   }
   if (compareAmounts(outAmount, route.reserve) > 0) {
-    throw invalidParam("amount", `${inAmount} ${route.from.symbol} would pay out ${outAmount} ${route.to.symbol}, more than the route's reserve of ${route.reserve}`, { err: "reserve", reserve: route.reserve });
+    throw invalidParam("amount", `${inAmount} ${route.from.symbol} would pay out ${outAmount} ${route.to.symbol}, more than the route's reserve of ${route.reserve}`, { err: "reserve" });
   }
   const agreement = readBoolean(params.agreement, "agreement", false);
   if (!agreement) {
@@ -141,10 +141,10 @@ function readAmount(value: unknown, route: Route): string {
   const amount = parsed.amount;
   const range = `${route.from.symbol} → ${route.to.symbol} accepts ${route.min} to ${route.max}`;
   if (compareAmounts(amount, route.min) < 0) {
-    throw invalidParam("amount", `${amount} is below the route's minimum (${range})`, { err: "min", min: route.min, max: route.max });
+    throw invalidParam("amount", `${amount} is below the route's minimum (${range})`, { err: "min" });
   }
   if (compareAmounts(amount, route.max) > 0) {
-    throw invalidParam("amount", `${amount} is above the route's maximum (${range})`, { err: "max", min: route.min, max: route.max });
+    throw invalidParam("amount", `${amount} is above the route's maximum (${range})`, { err: "max" });
   }
   return amount;
 }
@@ -152,27 +152,27 @@ function readAmount(value: unknown, route: Route): string {
 function readValues(value: unknown, list: ValueListName, fields: RouteField[]): ValidatedValue[] {
   const given = value === undefined || value === "" ? [] : value;
   if (!Array.isArray(given)) {
-    throw invalidParam(list, `expected a list of {key, value}, e.g. ${list}[0][key]=<field _id>&${list}[0][value]=…`, { err: "type", type: list });
+    throw invalidParam(list, `expected a list of {key, value}, e.g. ${list}[0][key]=<field _id>&${list}[0][value]=…`, { err: "type" });
   }
   const byKey = new Map<string, string>();
   given.forEach((item: unknown, index) => {
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
-      throw invalidParam(list, `item ${index} must be an object {key, value}`, { err: "type", type: list });
+      throw invalidParam(list, `item ${index} must be an object {key, value}`, { err: "type" });
     }
     const { key, value: itemValue } = item as Record<string, unknown>;
     if (typeof key !== "string" || key === "") {
-      throw invalidParam(list, `item ${index} has no key; the key is the route field's _id`, { err: "type", type: list });
+      throw invalidParam(list, `item ${index} has no key; the key is the route field's _id`, { err: "type" });
     }
     const field = fields.find((f) => f._id === key);
     if (!field) {
       const known = fields.length === 0 ? "this route has no such fields" : `this route's fields are ${fields.map((f) => `${f._id} (${f.name})`).join(", ")}`;
-      throw invalidParam(list, `unknown key ${key}; ${known}`, { fieldId: key, err: "unknown", type: list });
+      throw invalidParam(list, `unknown key ${key}; ${known}`, { fieldId: key, nameField: key, err: "unknown" });
     }
     if (byKey.has(key)) {
-      throw invalidParam(list, `${field.name} is given twice`, { fieldId: key, nameField: field.name, err: "duplicate", type: list });
+      throw invalidParam(list, `${field.name} is given twice`, { fieldId: key, nameField: field.name, err: "duplicate" });
     }
     if (typeof itemValue !== "string" && typeof itemValue !== "number") {
-      throw invalidParam(list, `${field.name} must be a string, got ${describe(itemValue)}`, { fieldId: key, nameField: field.name, err: "type", type: list });
+      throw invalidParam(list, `${field.name} must be a string, got ${describe(itemValue)}`, { fieldId: key, nameField: field.name, err: "type" });
     }
     byKey.set(key, String(itemValue));
   });
@@ -181,12 +181,12 @@ function readValues(value: unknown, list: ValueListName, fields: RouteField[]): 
     const given = byKey.get(field._id);
     if (given === undefined || given === "") {
       if (field.required) {
-        throw invalidParam(list, `${field.name} is required (key ${field._id})`, { fieldId: field._id, nameField: field.name, err: "required", type: list });
+        throw invalidParam(list, `${field.name} is required (key ${field._id})`, { fieldId: field._id, nameField: field.name, err: "required" });
       }
       continue;
     }
     if (given.length > MAX_TEXT || !compiled(field.regexp).test(given)) {
-      throw invalidParam(list, `${field.name}. ${field.regexp_error}`, { fieldId: field._id, nameField: field.name, err: "regexp", type: list });
+      throw invalidParam(list, `${field.regexp_error} (the field's regexp: ${field.regexp})`, { fieldId: field._id, nameField: field.name, err: "regexp" });
     }
     out.push({ field, value: given });
   }
@@ -201,7 +201,8 @@ function readLang(value: unknown): Lang {
 
 function readBoolean(value: unknown, param: string, fallback: boolean): boolean {
   if (value === undefined || value === "") return fallback;
-  if (value === true || value === "true" || value === "1" || value === 1) return true;
+  // "on" is what a browser sends for a ticked checkbox; "1" and "true" what PHP and most form libraries send.
+  if (value === true || value === "true" || value === "1" || value === "on" || value === 1) return true;
   if (value === false || value === "false" || value === "0" || value === 0) return false;
   throw invalidParam(param, `expected true or false, got ${describe(value)}`, { err: "type" });
 }

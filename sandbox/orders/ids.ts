@@ -5,8 +5,11 @@ import { fastCharacters, type CharacterSource } from "../catalog/address.js";
 import { ALNUM_MIXED, ALNUM_UPPER, createEnglishFaker, HEX_LOWER, randomString } from "../catalog/faker.js";
 
 export interface IdFactory {
-  /** 24-hex ObjectId. */
-  objectId(): string;
+  /**
+   * A 24-hex ObjectId as MongoDB makes them: its first 4 bytes are `atMs`'s Unix second (the sandbox clock's), so a
+   * driver's `getTimestamp()` reads the creation time; the other 8 bytes come from the seed.
+   */
+  objectId(atMs: number): string;
   /** 11 upper-case letters and digits. */
   rid(): string;
   /** 24 letters and digits, as in the docs' `dGqwF2M2eBPaSN1G5ljMS1cb`. */
@@ -17,16 +20,27 @@ export interface IdFactory {
   readonly characters: CharacterSource;
 }
 
+const TWO_32 = 2 ** 32;
+
 export function createIdFactory(seed: number): IdFactory {
   const faker = createEnglishFaker();
-  faker.seed(seed);
+  // faker keeps 32 bits of a number seed; a larger one (a drawn seed) goes in whole as two words.
+  faker.seed(seed < TWO_32 ? seed : [seed % TWO_32, Math.floor(seed / TWO_32)]);
   return {
-    objectId: () => randomString(faker, HEX_LOWER, 24),
+    // All 24 digits are still drawn, and the first 8 replaced by the time: so the ids, rids, secrets and addresses a
+    // seed gave before ObjectIds carried their time are the same draws, in the same order.
+    objectId: (atMs) => objectIdTime(atMs) + randomString(faker, HEX_LOWER, 24).slice(8),
     rid: () => randomString(faker, ALNUM_UPPER, 11),
     secret: () => randomString(faker, ALNUM_MIXED, 24),
     faker,
     characters: fastCharacters(faker),
   };
+}
+
+/** The 8 hex digits of an ObjectId's time: the Unix second, as an unsigned 32-bit number (so 1970 to 2106). */
+export function objectIdTime(atMs: number): string {
+  const seconds = Math.min(Math.max(Math.floor(atMs / 1000), 0), TWO_32 - 1);
+  return seconds.toString(16).padStart(8, "0");
 }
 
 export const OBJECT_ID = /^[0-9a-f]{24}$/;

@@ -8,7 +8,7 @@ import { safeEqual } from "../secure.js";
 import type { ValidatedCreate, ValidatedValue } from "./create.js";
 import type { IdFactory } from "./ids.js";
 import { INITIAL_STATUS, type OrderStatus } from "./statuses.js";
-import { transitionOrder, type MoveRules } from "./transition.js";
+import { transitionOrder, type MoveRefusal, type MoveRules } from "./transition.js";
 import type { Order, OrderValue } from "./types.js";
 
 export interface OrderServiceDeps {
@@ -32,7 +32,7 @@ export class MoveRefused extends Error {
     readonly uid: number,
     readonly from: OrderStatus,
     readonly to: OrderStatus,
-    readonly reason: "same" | "final" | "notAllowed",
+    readonly reason: MoveRefusal,
     readonly allowed: readonly OrderStatus[],
   ) {
     const why =
@@ -40,7 +40,9 @@ export class MoveRefused extends Error {
         ? `it is already ${to}`
         : reason === "final"
           ? `${from} is final`
-          : `allowed from ${from}: ${allowed.length ? allowed.join(", ") : "nothing"}`;
+          : reason === "automatic"
+            ? "its route is paid automatically (the exchanger sees the payment itself); only an order on a manual route (cards, WebMoney) is confirmed by the merchant"
+            : `allowed from ${from}: ${allowed.length ? allowed.join(", ") : "nothing"}`;
     super(`order ${uid} cannot move from ${from} to ${to}: ${why}`);
     this.name = "MoveRefused";
   }
@@ -135,13 +137,23 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     if (order.expiresAt < deadlineTimerFor) armDeadlineTimer();
   };
 
-  const toOrderValues = (values: ValidatedValue[]): OrderValue[] =>
-    values.map(({ field, value }) => ({ _id: ids.objectId(), field: field._id, name: field.name, value }));
+  const toOrderValues = (values: ValidatedValue[], at: number): OrderValue[] =>
+    values.map(({ field, value }) => ({ _id: ids.objectId(at), field: field._id, name: field.name, value }));
+
+  /**
+   * Stamps the moved order's IPN, strictly after its previous one: the merchant orders an order's IPNs by their
+   * timestamp, and two moves in one millisecond (or on a clock that stands still) would otherwise share one.
+   */
+  const stampIpn = (order: Order): Order => {
+    if (order.ipnUrl === null || order.ipnSecret === null) return order;
+    const at = Math.max(clock.now(), (order.lastIpnAt ?? Number.NEGATIVE_INFINITY) + 1);
+    return { ...order, lastIpnAt: at };
+  };
 
   const fireIpn = (order: Order, fault: FaultSpec) => {
-    if (order.ipnUrl === null || order.ipnSecret === null) return;
+    if (order.ipnUrl === null || order.ipnSecret === null || order.lastIpnAt === undefined) return;
     // The delivery runs in the background; its records are in the store.
-    dispatcher.dispatch({ orderUID: order.uid, url: order.ipnUrl, secret: order.ipnSecret, fields: ipnFieldsFor(order, clock.now()), fault });
+    dispatcher.dispatch({ orderUID: order.uid, url: order.ipnUrl, secret: order.ipnSecret, fields: ipnFieldsFor(order, order.lastIpnAt), fault });
   };
 
   const service: OrderService = {
@@ -149,7 +161,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       const now = clock.now();
       const { route } = input;
       const order: Order = {
-        _id: ids.objectId(),
+        _id: ids.objectId(now),
         uid: store.nextUid(),
         rid: ids.rid(),
         secret: ids.secret(),
@@ -164,9 +176,9 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         inAmount: input.inAmount,
         outAmount: input.outAmount,
         rate: route.rate,
-        fromValues: toOrderValues(input.fromValues),
-        toValues: toOrderValues(input.toValues),
-        routeValues: toOrderValues(input.routeValues),
+        fromValues: toOrderValues(input.fromValues, now),
+        toValues: toOrderValues(input.toValues, now),
+        routeValues: toOrderValues(input.routeValues, now),
         status: INITIAL_STATUS,
         createdAt: now,
         expiresAt: now + route.paymentWindowMinutes * MINUTE,
@@ -205,10 +217,11 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         force: options.force ?? false,
       });
       if (!result.ok) throw new MoveRefused(uid, result.from, to, result.reason, result.allowed);
-      store.saveOrder(result.order);
-      fireIpn(result.order, options.fault ?? "deliver");
-      emit({ type: "moved", order: result.order, from: result.from, cause: options.cause });
-      return result.order;
+      const moved = stampIpn(result.order);
+      store.saveOrder(moved);
+      fireIpn(moved, options.fault ?? "deliver");
+      emit({ type: "moved", order: moved, from: result.from, cause: options.cause });
+      return moved;
     },
 
     pay(uid, cause, fault = "deliver") {

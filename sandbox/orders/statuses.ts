@@ -50,6 +50,15 @@ export const MERCHANT_TRANSITIONS: Partial<Record<OrderStatus, readonly OrderSta
   waitPayment: ["inProgress", "deleted"],
 };
 
+/**
+ * The merchant's own move that only a manual route allows: confirming a payment made by hand ("if the method with
+ * manual payment you need to update the status of the order from waitPayment to inProgress"). On an automatic route
+ * the exchanger sees the payment itself, and the engine refuses the move with its validation error.
+ */
+export function isManualConfirmation(from: OrderStatus, to: OrderStatus): boolean {
+  return from === "waitPayment" && to === "inProgress";
+}
+
 export function isOrderStatus(value: unknown): value is OrderStatus {
   return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
 }
@@ -67,25 +76,33 @@ export function isFinal(status: OrderStatus): boolean {
 }
 
 /**
- * What the "return to site" button reports for a status: `success` when the exchange is done, `error` when it
- * ended without one (or failed on the way), null while the order is still under way.
+ * What the "return to site" button reports for a status: `success` when the order is done, `error` when it ended
+ * without an exchange (returned, deleted), and null while it is still under way. errorPayment and errorPayout are
+ * not final (the order may still reach done), so they show no button: a merchant that cancels on status=error would
+ * cancel an order that later completes.
  */
 export function callbackOutcome(status: OrderStatus): "success" | "error" | null {
   switch (status) {
     case "done":
       return "success";
-    case "errorPayment":
-    case "errorPayout":
     case "returned":
     case "deleted":
       return "error";
     case "new":
     case "waitPayment":
+    case "errorPayment":
     case "inProgress":
     case "inProgressPayout":
+    case "errorPayout":
     case "hold":
       return null;
   }
+}
+
+/** How a status looks to the client: under way, ended well, or gone wrong (an error status, final or not). */
+export function statusTone(status: OrderStatus): "active" | "success" | "error" {
+  if (status === "errorPayment" || status === "errorPayout") return "error";
+  return callbackOutcome(status) ?? "active";
 }
 
 /** The status an order is created in. */

@@ -59,4 +59,10 @@ export interface Order {
   /** Where the client sends the `from` currency: a realistic address (or account) for its network. */
   depositAddress: string;
   history: HistoryEntry[];
+  /**
+   * The timestamp of the order's last IPN, when it has sent one. The next is stamped at least 1 ms later, so one
+   * order's IPN timestamps strictly increase even when two moves share a millisecond (pay: new → waitPayment →
+   * inProgress) or the clock stands still (`manual`, `instant`).
+   */
+  lastIpnAt?: number;
 }

@@ -1,7 +1,7 @@
 // What the pages show about an order's progress, computed once for the server render and for the live stream.
 
 import { UNPAID_STATUSES } from "../orders/service.js";
-import { callbackOutcome, type OrderStatus } from "../orders/statuses.js";
+import { callbackOutcome, statusTone, type OrderStatus } from "../orders/statuses.js";
 import type { Order } from "../orders/types.js";
 import { DICTIONARIES, formatTime, type PageLang } from "./i18n.js";
 import { returnToSiteUrl } from "./return-url.js";
@@ -14,13 +14,13 @@ export interface LiveState {
   status: OrderStatus;
   /** The status's name in the page's language. */
   label: string;
-  /** How the status looks: under way, ended well, ended badly. */
+  /** How the status looks: under way, ended well, gone wrong. */
   tone: "active" | "success" | "error";
   /** Still waiting for the client's money: the countdown runs. */
   unpaid: boolean;
   /** The "I paid" button applies: a manual route whose order is still unpaid. */
   canPay: boolean;
-  /** Where "Return to site" goes once the order has ended and the merchant gave a clientCallbackUrl; else null. */
+  /** Where "Return to site" goes once the order is final (done, returned, deleted) and has a clientCallbackUrl; else null. */
   returnUrl: string | null;
   history: { status: OrderStatus; label: string; at: number; time: string }[];
 }
@@ -32,7 +32,7 @@ export function liveState(order: Order, lang: PageLang): LiveState {
   return {
     status: order.status,
     label: words.statuses[order.status],
-    tone: outcome ?? "active",
+    tone: statusTone(order.status),
     unpaid,
     canPay: unpaid && order.route.manual,
     returnUrl: outcome !== null && order.clientCallbackUrl !== null ? returnToSiteUrl(order.clientCallbackUrl, outcome) : null,

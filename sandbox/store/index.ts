@@ -33,7 +33,10 @@ export interface Store {
   /** Every meta key starting with `prefix`, with its value. */
   listMeta(prefix: string): [string, unknown][];
 
-  /** Forgets every order and delivery; uids and delivery ids start again. */
+  /**
+   * Forgets every order and delivery. Delivery ids start again at d1; uids go on from the last one issued, so that no
+   * uid ever names two orders (a merchant's database may still hold the first).
+   */
   reset(): void;
   /** Calls `listener` after every change; returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void;
@@ -112,7 +115,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       orders.clear();
       deliveries.clear();
       byOrder.clear();
-      uid = firstUid;
       deliverySeq = 1;
       emit({ kind: "reset" });
     },

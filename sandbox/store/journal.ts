@@ -16,6 +16,8 @@ type JournalLine =
   | { t: "delivery"; v: DeliveryRecord }
   | { t: "meta"; k: string; v?: unknown }
   | { t: "reset" }
+  /** The highest uid ever issued, kept by compaction when a reset has forgotten its order: uids never come back. */
+  | { t: "uids"; last: number }
   | { t: "clock"; now: number; wall: number };
 
 export interface RestoredState {
@@ -25,6 +27,8 @@ export interface RestoredState {
   skippedLines: number;
   /** The sandbox clock when last written, with the wall clock at that moment. */
   clock: { now: number; wall: number } | null;
+  /** The highest uid ever issued in this folder, resets included (0 when none was). */
+  lastUid: number;
 }
 
 export interface JournalStore extends Store {
@@ -54,6 +58,7 @@ export function openJournalStore(dir: string, options: { warn?: (message: string
   for (const order of memory.listOrders()) put(snapshot, { t: "order", v: order });
   for (const record of memory.listDeliveries()) put(snapshot, { t: "delivery", v: record });
   for (const [k, v] of memory.listMeta("")) put(snapshot, { t: "meta", k, v });
+  if (restored.lastUid > 0) put(snapshot, { t: "uids", last: restored.lastUid });
   if (restored.clock) put(snapshot, { t: "clock", ...restored.clock });
   fsyncSync(snapshot);
   closeSync(snapshot);
@@ -120,7 +125,7 @@ export function openJournalStore(dir: string, options: { warn?: (message: string
 
 /** Replays a journal into the store; unreadable lines are skipped and counted, never a failed start. */
 function replay(path: string, store: Store, warn: (message: string) => void): RestoredState {
-  const restored: RestoredState = { orders: 0, deliveries: 0, skippedLines: 0, clock: null };
+  const restored: RestoredState = { orders: 0, deliveries: 0, skippedLines: 0, clock: null, lastUid: 0 };
   if (!existsSync(path)) return restored;
   const lines = readFileSync(path, "utf8").split("\n");
   let maxUid = 0;
@@ -152,9 +157,12 @@ function replay(path: string, store: Store, warn: (message: string) => void): Re
         store.setMeta(line.k, line.v);
         break;
       case "reset":
+        // Uids go on after a reset (see Store.reset); delivery ids start again.
         store.reset();
-        maxUid = 0;
         maxDelivery = 0;
+        break;
+      case "uids":
+        maxUid = Math.max(maxUid, line.last);
         break;
       case "clock":
         restored.clock = { now: line.now, wall: line.wall };
@@ -167,6 +175,7 @@ function replay(path: string, store: Store, warn: (message: string) => void): Re
   // Hand out uids and delivery ids after the ones already used.
   while (maxUid > 0 && store.nextUid() < maxUid);
   while (maxDelivery > 0 && Number(store.nextDeliveryId().slice(1)) < maxDelivery);
+  restored.lastUid = maxUid;
   restored.orders = store.listOrders().length;
   restored.deliveries = store.listDeliveries().length;
   return restored;

@@ -89,6 +89,27 @@ test("shows a new order and its IPN delivery live, with the merchant's answer, a
   expect(errors).toEqual([]);
 });
 
+test("shows what the IPN inbox received, live, with each verdict", async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  await page.goto(`${sb.url}/_sandbox/`);
+  await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
+  const route = routeByXml(sb.sandbox, "ETH", "WMZ");
+  const envelope = await sb.api("POST", "public/exchanger/order/create", validCreateBody(route, { ipnUrl: `${sb.url}/_sandbox/inbox/browser`, ipnSecret: IPN_SECRET }));
+  expect(envelope.success, JSON.stringify(envelope.error)).toBe(true);
+  const { uid } = envelope.data;
+  expect((await sb.control("POST", `/orders/${uid}/status`, { status: "waitPayment" })).status).toBe(200);
+  expect((await sb.control("POST", `/orders/${uid}/status`, { status: "deleted", fault: "wrongSecret" })).status).toBe(200);
+
+  const inbox = page.locator('#inbox section[data-inbox="browser"]');
+  await expect(inbox.locator("li[data-kind=inbox]")).toHaveCount(2);
+  // Newest first: the IPN signed with another secret, then the good one.
+  await expect(inbox.locator("li[data-kind=inbox]").nth(0)).toHaveAttribute("data-verdict", "badHash");
+  await expect(inbox.locator("li[data-kind=inbox]").nth(1)).toHaveAttribute("data-verdict", "valid");
+  await expect(inbox.locator("li[data-kind=inbox]").nth(1)).toContainText(`order ${uid} waitPayment`);
+  await snap(page, testInfo, "dashboard-inbox");
+  expect(errors).toEqual([]);
+});
+
 test("pays, moves with a chosen fault and fires a test IPN through the control API", async ({ page }, testInfo) => {
   const errors = watchErrors(page);
   const order = await createOrder();

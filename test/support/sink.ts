@@ -75,11 +75,16 @@ export async function startSink(behaviour: SinkBehaviour = answerOk): Promise<Si
   };
 }
 
-/** A port on 127.0.0.1 where nothing listens: connecting to it is refused. */
-export async function deadUrl(): Promise<string> {
+/** A port on 127.0.0.1 that was free a moment ago, for a server started in another process. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/ipn`;
+  return port;
+}
+
+/** A port on 127.0.0.1 where nothing listens: connecting to it is refused. */
+export async function deadUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}/ipn`;
 }
