@@ -13,7 +13,7 @@ import { runCli, type CliIo } from "../cli/index.js";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
-const BIN = join(REPO, "dist", "sandbox", "cli", "main.js");
+const BIN = join(REPO, "dist", "cli", "main.js");
 const FIXTURES = join(tmpdir(), `exchanger-sandbox-cli-test-${process.pid}`);
 const BROKEN_CATALOG = join(FIXTURES, "broken-catalog.json");
 const API_LINE = /API base\s+(http:\/\/\S+\/)/;
