@@ -27,18 +27,21 @@ export {
   signIpn,
   assertIpnHashField,
   DEFAULT_IPN_TIMEOUT_MS,
+  DEFAULT_IPN_HASH_FIELD,
   MAX_IPN_TIMEOUT_MS,
   IPN_HASH_FIELDS_ORDER,
   verifyIpnHash,
   ipnHashString,
   encodeIpnBody,
   decodeIpnBody,
+  FAULT_DESCRIPTIONS,
+  TAMPERABLE_FIELDS,
   type DeliveryRecord,
   type Fault,
+  type FaultSpec,
   type IpnFields,
+  type TamperableField,
 } from "./ipn/index.js";
-export type { FaultSpec, TamperableField } from "./ipn/types.js";
-export { FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./ipn/types.js";
 export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
 export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/index.js";
 /** Loads zod on first use (the sandbox's parts and scenarios validate with it; starting does not need it). */
