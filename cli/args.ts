@@ -1,6 +1,6 @@
 // Shared pieces of the command line: the IO it writes to, usage errors, and flag readers that explain themselves.
 
-import { assertAdminToken, assertIpnHashField, canonicalIpnHost, parseClockSpec } from "../sandbox/index.js";
+import { assertAdminToken, assertIpnHashField, canonicalIpnHost, DEFAULT_IPN_HASH_FIELD, parseClockSpec } from "../sandbox/index.js";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -52,7 +52,7 @@ export function clockFlag(value: string | undefined, fallback: string): string {
 
 /** Reads --ipn-hash-field with the IPN module's own rules. */
 export function hashFieldFlag(value: string | undefined): string {
-  const name = nonEmpty(value, "ipn-hash-field") ?? "hash";
+  const name = nonEmpty(value, "ipn-hash-field") ?? DEFAULT_IPN_HASH_FIELD;
   try {
     assertIpnHashField(name);
   } catch (error) {

@@ -2,7 +2,7 @@
 
 import { writeFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
+import { DEFAULT_IPN_TIMEOUT_MS, DEFAULT_PORT, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
 import { CONTRACT_GROUPS, formatCheckLine, formatReport, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
 import { hashFieldFlag, integer, nonEmpty, parsed, UsageError, urlFlag, type CliIo } from "./args.js";
 
@@ -19,7 +19,7 @@ which checks it could not judge: not judged is never a pass.
 Options:
   --ipn-url URL          your IPN endpoint (required)
   --ipn-secret SECRET    the ipnSecret your backend passes to order/create (required)
-  --sandbox-port N       where the kit's sandbox listens (default 7070)
+  --sandbox-port N       where the kit's sandbox listens (default ${DEFAULT_PORT})
   --sandbox-url URL      use a sandbox that is already running instead
   --admin-token TOKEN    that sandbox's --admin-token, if it was started with one
   --checkout-url URL     the kit POSTs here; your backend must create an order on the sandbox, as its checkout does
@@ -81,7 +81,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   if (sandboxUrl && values["sandbox-port"] !== undefined) throw new UsageError("give --sandbox-port (the kit starts a sandbox) or --sandbox-url (one that runs), not both");
   const adminToken = nonEmpty(values["admin-token"], "admin-token");
   if (adminToken !== undefined && !sandboxUrl) throw new UsageError("--admin-token goes with --sandbox-url (a running sandbox)");
-  const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, 7070);
+  const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, DEFAULT_PORT);
   const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");
   let checkoutBody: unknown = {};
   if (values["checkout-body"] !== undefined) {

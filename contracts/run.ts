@@ -1,6 +1,6 @@
 // Runs the contracts against a merchant: sets up orders through its checkout, sends IPNs, and judges the answers.
 
-import { createSandbox, encodeIpnBody, exampleCreateParams, ipnFieldsFor, signIpn, type DeliveryRecord, type IpnFields, type Route, type Sandbox } from "../sandbox/index.js";
+import { createSandbox, DEFAULT_IPN_HASH_FIELD, DEFAULT_IPN_TIMEOUT_MS, DEFAULT_PORT, encodeIpnBody, exampleCreateParams, ipnFieldsFor, signIpn, type DeliveryRecord, type IpnFields, type Route, type Sandbox } from "../sandbox/index.js";
 import { walkReturnInBrowser } from "./browser.js";
 import { ask, sandboxClient, SetupError, type SandboxClient, type SandboxOrder } from "./clients.js";
 import { merchant as createMerchant, stateDifferences, type Merchant, type MerchantState } from "./merchant.js";
@@ -9,7 +9,7 @@ import type { CheckResult, ContractGroup, Outcome, Report } from "./model.js";
 export interface ContractOptions {
   ipnUrl: string;
   ipnSecret: string;
-  /** Where the kit's own sandbox listens (default 7070); ignored with `sandboxUrl`. */
+  /** Where the kit's own sandbox listens (default DEFAULT_PORT); ignored with `sandboxUrl`. */
   sandboxPort?: number;
   /** A sandbox that is already running. */
   sandboxUrl?: string;
@@ -20,7 +20,7 @@ export interface ContractOptions {
   stateUrl?: string;
   stateField?: string;
   callbackUrl?: string;
-  /** The sandbox's IPN timeout, which the merchant's answers must beat (default 10 000 ms). */
+  /** The sandbox's IPN timeout, which the merchant's answers must beat (default DEFAULT_IPN_TIMEOUT_MS). */
   ipnTimeoutMs?: number;
   ipnHashField?: string;
   /** Make the lost-IPN contract required. */
@@ -66,12 +66,12 @@ const HINTS = {
 export async function runContracts(options: ContractOptions): Promise<Report> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const ipnTimeoutMs = options.ipnTimeoutMs ?? 10_000;
+  const ipnTimeoutMs = options.ipnTimeoutMs ?? DEFAULT_IPN_TIMEOUT_MS;
   let own: Sandbox | null = null;
   let base = options.sandboxUrl;
   if (!base) {
     own = createSandbox({ ipnTimeoutMs, ...(options.ipnHashField ? { ipnHashField: options.ipnHashField } : {}) });
-    base = (await own.listen(options.sandboxPort ?? 7070)).url;
+    base = (await own.listen(options.sandboxPort ?? DEFAULT_PORT)).url;
   }
   const sandbox = sandboxClient(base, options.adminToken);
   const checks: CheckResult[] = [];
@@ -92,7 +92,7 @@ export async function runContracts(options: ContractOptions): Promise<Report> {
         },
         sandbox,
       ),
-      options: { ...options, ipnTimeoutMs, ipnHashField: options.ipnHashField ?? "hash", reconcileTimeoutMs: options.reconcileTimeoutMs ?? 15_000 },
+      options: { ...options, ipnTimeoutMs, ipnHashField: options.ipnHashField ?? DEFAULT_IPN_HASH_FIELD, reconcileTimeoutMs: options.reconcileTimeoutMs ?? 15_000 },
       paidStatus: null,
       doneOrder: null,
       acceptsValid: null,

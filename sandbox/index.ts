@@ -1,6 +1,6 @@
 // exchanger-sandbox's public API: create a sandbox in-process, and the protocol facts merchants' tests need.
 
-export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
+export { createSandbox, DEFAULT_PORT, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
 export { assertAdminToken } from "./control/admin-auth.js";
