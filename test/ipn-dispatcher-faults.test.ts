@@ -2,9 +2,23 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { FaultSpec } from "../sandbox/ipn/index.js";
-import { SECRET, cleanUp, ipnFields, newStatusOf, only, setupOnTestClock, startSink, stillBusy, within } from "./support/dispatcher.js";
+import { SECRET, cleanUp, ipnFields, newStatusOf, only, setupOnTestClock, startSink, stillBusy, within, type Sink } from "./support/dispatcher.js";
 
 afterEach(cleanUp);
+
+/** A sink that answers each IPN `ms` after it arrived, counting how many it held at once at most. */
+async function startSlowSink(ms: number): Promise<{ sink: Sink; mostOpen: () => number }> {
+  let open = 0;
+  let most = 0;
+  const sink = await startSink((_req, res) => {
+    most = Math.max(most, ++open);
+    setTimeout(() => {
+      open--;
+      res.end("OK");
+    }, ms);
+  });
+  return { sink, mostOpen: () => most };
+}
 
 describe("IPN delivery faults in time, on a test clock", () => {
   it("delay: holds the IPN until the sandbox clock has moved ms, then sends it", async () => {
@@ -50,15 +64,7 @@ describe("IPN delivery faults in time, on a test clock", () => {
   });
 
   it("duplicate: sends `copies` identical bodies, each after the previous one was answered", async () => {
-    let open = 0;
-    let mostOpen = 0;
-    const sink = await startSink((_req, res) => {
-      mostOpen = Math.max(mostOpen, ++open);
-      setTimeout(() => {
-        open--;
-        res.end("OK");
-      }, 10);
-    });
+    const { sink, mostOpen } = await startSlowSink(10);
     const { dispatcher, clock } = setupOnTestClock();
     const { records, settled } = dispatcher.dispatch({
       orderUID: 1,
@@ -79,19 +85,11 @@ describe("IPN delivery faults in time, on a test clock", () => {
     expect(finals.map((record) => record.sentAt)).toEqual([clock.now(), clock.now(), clock.now()]);
     expect(sink.received.map((request) => request.body)).toEqual([records[0]!.body, records[0]!.body, records[0]!.body]);
     expect(finals.map((record) => record.outcome)).toEqual(["accepted", "accepted", "accepted"]);
-    expect(mostOpen).toBe(1);
+    expect(mostOpen()).toBe(1);
   });
 
   it("reorder: holds the IPN until the order's next one has been sent, then sends it right after", async () => {
-    let open = 0;
-    let mostOpen = 0;
-    const sink = await startSink((_req, res) => {
-      mostOpen = Math.max(mostOpen, ++open);
-      setTimeout(() => {
-        open--;
-        res.end("OK");
-      }, 20);
-    });
+    const { sink, mostOpen } = await startSlowSink(20);
     const { dispatcher, store, clock } = setupOnTestClock();
     const first = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "inProgress" }), fault: "reorder" });
     expect(only(first)).toMatchObject({ outcome: "held", dueAt: clock.now() + 60_000 });
@@ -100,7 +98,7 @@ describe("IPN delivery faults in time, on a test clock", () => {
     const [held] = await within(first.settled);
     expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
     // Sent once the next IPN was answered, not merely started.
-    expect(mostOpen).toBe(1);
+    expect(mostOpen()).toBe(1);
     expect(held).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining(next.records[0]!.id) });
     expect(store.getDelivery(held!.id)?.outcome).toBe("accepted");
     expect(clock.pending()).toBe(0);

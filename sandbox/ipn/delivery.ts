@@ -1,6 +1,7 @@
 // One record on its way: handed to the transport, watched by the IPN timeout, and ended with its final record.
 
 import type { Clock } from "../clock/index.js";
+import type { Logger } from "../log/index.js";
 import type { Deadlines, Flight } from "./deadlines.js";
 import { describeNetworkError } from "./network-errors.js";
 import { cutExcerpt, type Sending, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -151,6 +152,26 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
       return delivery;
     },
   };
+}
+
+/** One log line for a record that has settled, or that will not be sent. A broken logger never breaks deliveries. */
+export function logIpn(logger: Logger, record: DeliveryRecord): void {
+  try {
+    logger.log({
+      type: "ipn",
+      deliveryId: record.id,
+      orderUID: record.orderUID,
+      status: record.status,
+      url: record.url,
+      fault: record.fault,
+      outcome: record.outcome,
+      responseStatus: record.response?.status ?? null,
+      latencyMs: record.latencyMs,
+      error: record.error,
+    });
+  } catch {
+    // Nothing to do: the record is stored either way.
+  }
 }
 
 class DeliveryStopped extends Error {

@@ -3,14 +3,14 @@
 
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import { createDeadlines } from "./deadlines.js";
-import { createDeliveries, SHUT_DOWN, type Delivery } from "./delivery.js";
+import { createDeliveries, logIpn, SHUT_DOWN, type Delivery } from "./delivery.js";
 import { isBodyFault, type FaultSpec } from "./fault-table.js";
 import { applyFault, normalizeFault, type NormalizeFaultResult } from "./faults.js";
 import { createHolds, type Hold } from "./holds.js";
 import { createNodeTransport } from "./node-transport.js";
 import { resolveOptions, type DispatcherOptions } from "./options.js";
 import { stepsFor, type Step } from "./plan.js";
-import type { DeliveryRecord, IpnFields } from "./types.js";
+import { copyFields, type DeliveryRecord, type IpnFields } from "./types.js";
 
 export interface DispatchRequest {
   /** null for a test IPN that belongs to no order. */
@@ -77,24 +77,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   let generation = 0;
   let closed = false;
 
-  const logDelivery = (record: DeliveryRecord) => {
-    try {
-      logger.log({
-        type: "ipn",
-        deliveryId: record.id,
-        orderUID: record.orderUID,
-        status: record.status,
-        url: record.url,
-        fault: record.fault,
-        outcome: record.outcome,
-        responseStatus: record.response?.status ?? null,
-        latencyMs: record.latencyMs,
-        error: record.error,
-      });
-    } catch {
-      // A broken logger must not break deliveries.
-    }
-  };
+  const logDelivery = (record: DeliveryRecord) => logIpn(logger, record);
 
   /**
    * Stores a later version of a record unless the store was reset since it was made. Runs from timers and network
@@ -398,8 +381,4 @@ function parseIpnUrl(raw: string, allowedHosts: readonly string[] | null): { url
   }
   if (!isIpnHostAllowed(url, allowedHosts)) return { error: ipnHostRefusal(url) };
   return { url };
-}
-
-function copyFields(fields: IpnFields): IpnFields {
-  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
 }

@@ -3,7 +3,7 @@
 import { encodeIpnBody } from "./encode.js";
 import { FAULT_TABLE, FAULTS, TAMPERABLE_FIELDS, formatMs, type Fault, type NormalizedFault, type ParamSpec, type TamperableField } from "./fault-table.js";
 import { signIpn } from "./sign.js";
-import type { IpnFields } from "./types.js";
+import { copyFields, type IpnFields } from "./types.js";
 
 /** The wrong secret `wrongSecret` signs with: derived from the real one, so the same IPN always gets the same hash. */
 export const WRONG_SECRET_SUFFIX = "-wrong";
@@ -237,8 +237,4 @@ function show(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function copyFields(fields: IpnFields): IpnFields {
-  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
 }

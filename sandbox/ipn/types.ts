@@ -23,6 +23,11 @@ export interface IpnFields {
   toValues: IpnToValue[];
 }
 
+/** A copy of `fields` that shares nothing with it. */
+export function copyFields(fields: IpnFields): IpnFields {
+  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
+}
+
 export type DeliveryOutcome =
   /** Queued or in flight. */
   | "pending"
