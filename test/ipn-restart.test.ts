@@ -95,4 +95,16 @@ describe("restoring deliveries after a restart", () => {
     expect(sink.received.map(newStatusOf)).toEqual(["inProgress", "waitPayment"]);
     expect(store.getDelivery("d1")).toMatchObject({ outcome: "accepted", faultDetail: "held 5000 ms; held across a restart" });
   });
+
+  it("a graceful stop keeps a queued IPN pending for the next start, and records the one on the wire as shut down", async () => {
+    const sink = await startSink(() => {});
+    const first = setup({ maxSocketsPerOrigin: 1 });
+    const onWire = first.dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }).records[0]!;
+    const queued = first.dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields() }).records[0]!;
+    await within(new Promise<void>((resolve) => sink.server.once("request", (req) => req.on("end", () => resolve()))));
+    await within(first.dispatcher.close({ keepHeld: true }));
+    expect(first.store.getDelivery(onWire.id)).toMatchObject({ outcome: "error", error: "sandbox shut down", sentAt: expect.any(Number) });
+    expect(first.store.getDelivery(queued.id)).toMatchObject({ outcome: "pending", sentAt: null });
+    expect(sink.received).toHaveLength(1);
+  });
 });

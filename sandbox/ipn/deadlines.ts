@@ -9,21 +9,21 @@ export interface Flight {
   stop(why: "timeout" | "shutdown"): void;
 }
 
-export interface Deadlines {
+export interface Deadlines<F extends Flight> {
   /** Watches a delivery that has just started; its deadline must be no earlier than those watched before it. */
-  add(flight: Flight): void;
+  add(flight: F): void;
   /** Tells that a watched delivery has ended. */
   landed(): void;
   /** The deliveries watched that have not ended, oldest first. */
-  live(): Flight[];
+  live(): F[];
 }
 
 /**
  * Every delivery gets the same timeout, so deadlines come in the order deliveries start and the one timer only ever
  * waits for the oldest live one. Ended deliveries are let go from the front, so a long burst does not keep them all.
  */
-export function createDeadlines(): Deadlines {
-  let flights: Flight[] = [];
+export function createDeadlines<F extends Flight>(): Deadlines<F> {
+  let flights: F[] = [];
   let head = 0;
   let live = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;

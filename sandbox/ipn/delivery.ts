@@ -2,7 +2,7 @@
 
 import type { Clock } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
-import type { Deadlines, Flight } from "./deadlines.js";
+import { createDeadlines, type Flight } from "./deadlines.js";
 import { describeNetworkError } from "./network-errors.js";
 import { cutExcerpt, type Sending, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 import type { DeliveryOutcome, DeliveryRecord } from "./types.js";
@@ -11,7 +11,6 @@ export const SHUT_DOWN = "sandbox shut down";
 
 export interface DeliveriesOptions {
   transport: Transport;
-  deadlines: Deadlines;
   clock: Pick<Clock, "now">;
   timeoutMs: number;
   userAgent: string;
@@ -34,10 +33,16 @@ export interface Delivery {
 export interface Deliveries {
   /** Hands a pending record to the transport now. */
   send(record: DeliveryRecord, url: URL, generation: number): Delivery;
+  /**
+   * Ends every delivery under way, for a shutdown: each is recorded as shut down, except, with `keepQueued`, one
+   * still queued, which is left pending in the store for a durable store's next start to send.
+   */
+  stopAll(options: { keepQueued: boolean }): void;
 }
 
 export function createDeliveries(options: DeliveriesOptions): Deliveries {
-  const { transport, deadlines, clock, timeoutMs, userAgent, save, conclude } = options;
+  const { transport, clock, timeoutMs, userAgent, save, conclude } = options;
+  const deadlines = createDeadlines<Sent>();
 
   /**
    * The request the transport sends and the flight the IPN timeout watches, in one. A burst queues thousands of these
@@ -74,7 +79,7 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
     }
 
     onSent(): void {
-      if (this.ended) return;
+      if (this.ended || this.record.sentAt !== null) return;
       // Stored before the request is written, so that after a crash it counts as in flight and is never sent twice.
       this.record = { ...this.record, sentAt: clock.now() };
       save(this.record, this.generation);
@@ -86,13 +91,8 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
 
     onEnd(error: unknown, response: TransportResponse | null): void {
       if (this.ended) return;
-      this.ended = true;
-      this.sending = null;
-      deadlines.landed();
       // Every delivery has the same timeout, so the deadline also tells when it started.
-      this.final = finalRecord(this, Math.round(performance.now() - (this.deadline - timeoutMs)), error, response);
-      this.listener?.(this.final, this);
-      this.listener = null;
+      this.finish(() => finalRecord(this, Math.round(performance.now() - (this.deadline - timeoutMs)), error, response));
     }
 
     stop(why: "timeout" | "shutdown"): void {
@@ -100,6 +100,23 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
       // Ended here rather than by the transport, so a transport that ignores the cancel cannot hang a delivery.
       this.onEnd(new DeliveryStopped(why), null);
       sending?.cancel(new DeliveryStopped(why));
+    }
+
+    /** Ends a delivery still queued without recording an end: the store keeps it pending, never sent. */
+    keep(): void {
+      const sending = this.sending;
+      if (this.ended) return;
+      this.finish(() => this.record);
+      sending?.cancel(new DeliveryStopped("shutdown"));
+    }
+
+    private finish(final: () => DeliveryRecord): void {
+      this.ended = true;
+      this.sending = null;
+      deadlines.landed();
+      this.final = final();
+      this.listener?.(this.final, this);
+      this.listener = null;
     }
 
     whenDone(listener: (final: DeliveryRecord, delivery: Delivery) => void): void {
@@ -150,6 +167,12 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
       }
       if (!delivery.ended) delivery.sending = sending;
       return delivery;
+    },
+    stopAll({ keepQueued }) {
+      for (const delivery of deadlines.live()) {
+        if (keepQueued && delivery.record.sentAt === null) delivery.keep();
+        else delivery.stop("shutdown");
+      }
     },
   };
 }

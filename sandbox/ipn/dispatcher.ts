@@ -2,7 +2,6 @@
 // (or deliberate non-delivery) in the store.
 
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
-import { createDeadlines } from "./deadlines.js";
 import { createDeliveries, logIpn, SHUT_DOWN, type Delivery } from "./delivery.js";
 import { isBodyFault, type FaultSpec } from "./fault-table.js";
 import { applyFault, normalizeFault, type NormalizeFaultResult } from "./faults.js";
@@ -48,8 +47,9 @@ export interface Dispatcher {
    */
   restore(records: readonly DeliveryRecord[]): void;
   /**
-   * Aborts in-flight deliveries and cancels held ones (both recorded as errors), closes pooled connections; later
-   * IPNs are recorded, not sent. With `keepHeld`, held records stay held in the store, for a durable store's next start.
+   * Aborts in-flight deliveries and cancels held and queued ones (all recorded as errors), closes pooled connections;
+   * later IPNs are recorded, not sent. With `keepHeld`, held records stay held and queued ones (never sent) stay
+   * pending in the store, for a durable store's next start.
    */
   close(options?: { keepHeld?: boolean }): Promise<void>;
 }
@@ -68,7 +68,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { timeoutMs, hashField, maxSocketsPerOrigin, userAgent, allowedHosts } = resolveOptions(options);
   const ownTransport = options.transport ? null : createNodeTransport({ maxSocketsPerOrigin });
   const transport = options.transport ?? ownTransport!;
-  const deadlines = createDeadlines();
   /** Dispatches not settled yet: what idle() waits for. */
   let unsettled = 0;
   /** Resolved, and dropped, once no dispatch is left unsettled. */
@@ -103,7 +102,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return record;
   };
 
-  const deliveries = createDeliveries({ transport, deadlines, clock, timeoutMs, userAgent, save, conclude });
+  const deliveries = createDeliveries({ transport, clock, timeoutMs, userAgent, save, conclude });
 
   /**
    * Sends a stored record now: the Delivery under way, or the record's final version when the store was reset or the
@@ -361,7 +360,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       closed = true;
       if (closeOptions.keepHeld) holds.keepAll();
       else holds.cancelAll(SHUT_DOWN, true);
-      for (const flight of deadlines.live()) flight.stop("shutdown");
+      deliveries.stopAll({ keepQueued: closeOptions.keepHeld === true });
       await idle();
       unsubscribe();
       await ownTransport?.close();

@@ -70,7 +70,10 @@ export interface DeliveryRecord {
   dueAt: number | null;
   /** The id of the first record of the same dispatch, so the copies of one IPN (duplicate, dropOnce) group together. */
   group: string;
-  /** Sandbox-clock ms when the request was started (or deliberately skipped); null while held or queued. */
+  /**
+   * Sandbox-clock ms when the copy went on the wire (or was deliberately skipped, or its connection failed); null
+   * while held or queued, so that after a crash a queued copy is told from one the merchant may have had.
+   */
   sentAt: number | null;
   response: { status: number; bodyExcerpt: string } | null;
   latencyMs: number | null;
