@@ -1,8 +1,12 @@
 // After a restart the dispatcher takes over the records a durable store kept: an IPN that was on the wire is recorded
 // as interrupted and never sent twice; one that was still queued, never sent, goes out now; a held one waits on.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { applyFault, type DeliveryRecord } from "../sandbox/ipn/index.js";
+import { createSandbox, exampleCreateParams } from "../sandbox/index.js";
+import { applyFault, DEFAULT_MAX_SOCKETS_PER_ORIGIN, type DeliveryRecord } from "../sandbox/ipn/index.js";
 import { SECRET, cleanUp, ipnFields, newStatusOf, setup, setupOnTestClock, startSink, within } from "./support/dispatcher.js";
 
 afterEach(cleanUp);
@@ -106,5 +110,42 @@ describe("restoring deliveries after a restart", () => {
     expect(first.store.getDelivery(onWire.id)).toMatchObject({ outcome: "error", error: "sandbox shut down", sentAt: expect.any(Number) });
     expect(first.store.getDelivery(queued.id)).toMatchObject({ outcome: "pending", sentAt: null });
     expect(sink.received).toHaveLength(1);
+  });
+
+  it("through a data folder: IPNs queued behind a silent merchant at a stop are sent by the next start, those on the wire are not", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "ipn-restart-"));
+    let answer = false;
+    let arrived = 0;
+    let allArrived = () => {};
+    const allOnWire = new Promise<void>((resolve) => (allArrived = resolve));
+    const sink = await startSink((_req, res) => {
+      if (++arrived === DEFAULT_MAX_SOCKETS_PER_ORIGIN) allArrived();
+      if (answer) res.end("OK");
+    });
+    try {
+      const first = createSandbox({ dataDir });
+      const total = DEFAULT_MAX_SOCKETS_PER_ORIGIN + 3;
+      for (let i = 0; i < total; i++) {
+        const res = await first.app.request("/service/api/v1/public/exchanger/order/create/", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(exampleCreateParams(first.catalog.routes[0]!, { ipnUrl: sink.url, ipnSecret: SECRET })),
+        });
+        first.orders.move(((await res.json()) as { data: { uid: number } }).data.uid, "waitPayment", { cause: "test" });
+      }
+      await within(allOnWire, 5_000, "every connection to carry an IPN");
+      await within(first.close(), 5_000, "the stop");
+
+      answer = true;
+      const second = createSandbox({ dataDir });
+      await within(second.dispatcher.idle(), 5_000, "the queued IPNs");
+      const outcomes = second.store.listDeliveries().map((record) => record.outcome);
+      expect(outcomes.filter((outcome) => outcome === "error")).toHaveLength(DEFAULT_MAX_SOCKETS_PER_ORIGIN);
+      expect(outcomes.filter((outcome) => outcome === "accepted")).toHaveLength(3);
+      expect(arrived).toBe(total);
+      await second.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
