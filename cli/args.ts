@@ -5,7 +5,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig["options"]>;
 /** What parseArgs returns for these options: `values` typed by them, and `positionals`. */
 export type ParsedFlags<O extends ParseArgsOptionsConfig> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>>;
-import { assertAdminToken, assertIpnHashField, canonicalIpnHost, parseClockSpec } from "../sandbox/index.js";
+import { assertAdminToken, assertIpnHashField, canonicalIpnHost, DEFAULT_IPN_HASH_FIELD, parseClockSpec } from "../sandbox/index.js";
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -133,7 +133,7 @@ export function clockFlag(value: string | undefined, fallback: string): string {
 
 /** Reads --ipn-hash-field with the IPN module's own rules. */
 export function hashFieldFlag(value: string | undefined): string {
-  const name = nonEmpty(value, "ipn-hash-field") ?? "hash";
+  const name = nonEmpty(value, "ipn-hash-field") ?? DEFAULT_IPN_HASH_FIELD;
   try {
     assertIpnHashField(name);
   } catch (error) {

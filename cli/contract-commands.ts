@@ -2,7 +2,7 @@
 
 import { writeFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
-import { DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
+import { DEFAULT_IPN_TIMEOUT_MS, DEFAULT_PORT, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
 import { browserWalkAvailable, CHECKS, CONTRACT_GROUPS, formatCheckLine, formatCheckTable, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
 import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
@@ -21,7 +21,7 @@ which checks it could not judge: not judged is never a pass.
 Options:
   --ipn-url URL          your IPN endpoint (required)
   --ipn-secret SECRET    the ipnSecret your backend passes to order/create (required)
-  --sandbox-port N       where the kit's sandbox listens (default 7070)
+  --sandbox-port N       where the kit's sandbox listens (default ${DEFAULT_PORT})
   --seed N               the seed of the kit's sandbox: its routes, ids and amounts (default: the sandbox's)
   --sandbox-url URL      use a sandbox that is already running instead
   --admin-token TOKEN    that sandbox's --admin-token, if it was started with one
@@ -92,7 +92,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   if (sandboxUrl && values["sandbox-port"] !== undefined) throw new UsageError("give --sandbox-port (the kit starts a sandbox) or --sandbox-url (one that runs), not both");
   const adminToken = nonEmpty(values["admin-token"], "admin-token");
   if (adminToken !== undefined && !sandboxUrl) throw new UsageError("--admin-token goes with --sandbox-url (a running sandbox)");
-  const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, 7070);
+  const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, DEFAULT_PORT);
   if (sandboxUrl && values.seed !== undefined) throw new UsageError("--seed seeds the kit's own sandbox; a running one (--sandbox-url) keeps its own");
   const seed = values.seed === undefined ? undefined : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");

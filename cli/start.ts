@@ -1,11 +1,11 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import type { ParseArgsConfig } from "node:util";
-import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, DEFAULT_PORT, TEST_CREDENTIALS, VERSION, isLoopbackHost } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parseFlags, untilAborted, UsageError, type CliIo } from "./args.js";
 
-export const DEFAULT_PORT = 7070;
+export { DEFAULT_PORT };
 
 export const START_HELP = `Usage: exchanger-sandbox start [options]
 
@@ -25,8 +25,8 @@ Options:
   --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory)
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
   --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
-  --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
-  --api-secret SECRET   its secret (default sandbox-test-secret)
+  --api-key KEY         the API key accepted by the apikey/hash authorization (default ${TEST_CREDENTIALS.apiKey})
+  --api-secret SECRET   its secret (default ${TEST_CREDENTIALS.apiSecret})
   --log-format FORMAT   pretty or json (default pretty)
   --quiet               print only the base URL (one line, e.g. http://127.0.0.1:7070), no banner, no log lines
   -h, --help            show this help
@@ -84,8 +84,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   if (!(LOG_FORMATS as readonly string[]).includes(logFormat)) {
     throw new UsageError(`--log-format takes one of ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(logFormat)}`);
   }
-  const apiKey = nonEmpty(values["api-key"], "api-key") ?? "sandbox-test-key";
-  const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? "sandbox-test-secret";
+  const apiKey = nonEmpty(values["api-key"], "api-key") ?? TEST_CREDENTIALS.apiKey;
+  const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? TEST_CREDENTIALS.apiSecret;
   const catalog: Catalog | undefined = values.catalog === undefined ? undefined : await loadCatalogFile(values.catalog);
 
   const logger = createLogger({ format: logFormat as LogFormat, quiet: values.quiet ?? false, write: (line) => io.stdout(line + "\n") });

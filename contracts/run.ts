@@ -1,6 +1,6 @@
 // Runs the contracts against a merchant: reaches its URLs, then plays each contract group in turn and collects verdicts.
 
-import { ControlClientError, createControlClient, createSandbox, DEFAULT_IPN_TIMEOUT_MS, type Sandbox } from "../sandbox/index.js";
+import { ControlClientError, createControlClient, createSandbox, DEFAULT_IPN_HASH_FIELD, DEFAULT_IPN_TIMEOUT_MS, DEFAULT_PORT, type Sandbox } from "../sandbox/index.js";
 import { CONTRACTS, runValid } from "./checks/index.js";
 import type { Context } from "./context.js";
 import { SetupError } from "./errors.js";
@@ -11,7 +11,7 @@ import { reachAll, type Target } from "./reach.js";
 export interface ContractOptions {
   ipnUrl: string;
   ipnSecret: string;
-  /** Where the kit's own sandbox listens (default 7070); ignored with `sandboxUrl`. */
+  /** Where the kit's own sandbox listens (default DEFAULT_PORT); ignored with `sandboxUrl`. */
   sandboxPort?: number;
   /** The seed of the kit's own sandbox (its routes, ids and amounts); ignored with `sandboxUrl`. */
   seed?: number;
@@ -71,7 +71,7 @@ export async function runContracts(options: ContractOptions): Promise<Report> {
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.ipnHashField ? { ipnHashField: options.ipnHashField } : {}),
     });
-    base = (await own.listen(options.sandboxPort ?? 7070)).url;
+    base = (await own.listen(options.sandboxPort ?? DEFAULT_PORT)).url;
   }
   const client = createControlClient(base, options.adminToken ? { adminToken: options.adminToken } : {});
   const checks: CheckResult[] = [];
@@ -98,7 +98,7 @@ export async function runContracts(options: ContractOptions): Promise<Report> {
         ipnUrl: options.ipnUrl,
         ipnSecret: options.ipnSecret,
         ipnTimeoutMs,
-        ipnHashField: options.ipnHashField ?? "hash",
+        ipnHashField: options.ipnHashField ?? DEFAULT_IPN_HASH_FIELD,
         callbackUrl: options.callbackUrl ?? null,
         requireReconcile: options.requireReconcile ?? false,
         reconcileTimeoutMs: options.reconcileTimeoutMs ?? 15_000,

@@ -36,9 +36,9 @@ export interface SandboxOptions {
   port?: number;
   /** Default 127.0.0.1: loopback only. */
   host?: string;
-  /** How long an IPN may take before it is recorded as timed out (default 10 000 ms). */
+  /** How long an IPN may take before it is recorded as timed out (default DEFAULT_IPN_TIMEOUT_MS). */
   ipnTimeoutMs?: number;
-  /** The IPN checksum's field name (default "hash"). */
+  /** The IPN checksum's field name (default DEFAULT_IPN_HASH_FIELD). */
   ipnHashField?: string;
   /** A logger, or options for the built-in one (default: silent, as suits a merchant's own tests). */
   logger?: Logger | LoggerOptions;
@@ -105,6 +105,8 @@ export interface Sandbox {
 
 /** The built-in catalogue's seed when none is given (order ids then come from a seed drawn for the sandbox). */
 export const DEFAULT_SEED = DEFAULT_CATALOG_SEED;
+/** Where `exchanger-sandbox start` and the contract kit's own sandbox listen unless told otherwise. */
+export const DEFAULT_PORT = 7070;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function createSandbox(options: SandboxOptions = {}): Sandbox {

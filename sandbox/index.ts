@@ -1,6 +1,6 @@
 // exchanger-sandbox's public API: create a sandbox in-process, and the protocol facts merchants' tests need.
 
-export { createSandbox, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
+export { createSandbox, DEFAULT_PORT, DEFAULT_SEED, type Sandbox, type SandboxOptions, type SandboxExtension, type SandboxParts } from "./create-sandbox.js";
 export { drawSeed, catalogSeedFor, DEFAULT_CATALOG_SEED, MAX_CATALOG_SEED } from "./seed.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
@@ -28,6 +28,7 @@ export {
   signIpn,
   assertIpnHashField,
   DEFAULT_IPN_TIMEOUT_MS,
+  DEFAULT_IPN_HASH_FIELD,
   MAX_IPN_TIMEOUT_MS,
   IPN_HASH_FIELDS_ORDER,
   verifyIpnHash,
@@ -42,12 +43,14 @@ export {
   type IpnHashDiagnosis,
   type IpnHashDoctorInput,
   type IpnHashMistake,
+  FAULT_DESCRIPTIONS,
+  TAMPERABLE_FIELDS,
   type DeliveryRecord,
   type Fault,
+  type FaultSpec,
   type IpnFields,
+  type TamperableField,
 } from "./ipn/index.js";
-export type { FaultSpec, TamperableField } from "./ipn/types.js";
-export { FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./ipn/types.js";
 export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
 export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/index.js";
 /** Loads zod on first use (the sandbox's parts and scenarios validate with it; starting does not need it). */

@@ -1,6 +1,6 @@
 // Runs scenarios end to end: an order per scenario, created through the API, played, and judged.
 
-import { createControlClient, createSandbox, exampleCreateParams, type Catalog, type Route } from "../sandbox/index.js";
+import { createControlClient, createSandbox, DEFAULT_IPN_TIMEOUT_MS, exampleCreateParams, type Catalog, type Route } from "../sandbox/index.js";
 import { createHttpDriver, createLocalDriver } from "./drivers.js";
 import type { Scenario } from "./model.js";
 import { playScenario, type Transcript } from "./player.js";
@@ -50,7 +50,7 @@ function createParams(route: Route, scenario: Scenario, options: RunOptions) {
 /** Plays each scenario on an order of its own, one after another (so the transcript is deterministic). */
 export async function runScenarios(options: RunOptions): Promise<Transcript[]> {
   const transcripts: Transcript[] = [];
-  const ipnTimeoutMs = options.ipnTimeoutMs ?? 10_000;
+  const ipnTimeoutMs = options.ipnTimeoutMs ?? DEFAULT_IPN_TIMEOUT_MS;
   const done = (t: Transcript) => {
     transcripts.push(t);
     options.onTranscript?.(t);

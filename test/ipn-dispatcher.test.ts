@@ -1,130 +1,12 @@
 // Integration tests for the IPN dispatcher: real node:http merchant sinks on 127.0.0.1, the built-in transport.
 
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createClock } from "../sandbox/clock/index.js";
-import { docsIpnFields } from "./support/fixtures.js";
-import type { Clock, Timer } from "../sandbox/clock/index.js";
-import {
-  IPN_BODY_EXCERPT_CHARS,
-  createDispatcher,
-  decodeIpnBody,
-  verifyIpnHash,
-} from "../sandbox/ipn/index.js";
-import type {
-  DeliveryRecord,
-  Dispatched,
-  Dispatcher,
-  DispatcherOptions,
-  FaultSpec,
-  IpnFields,
-  Transport,
-} from "../sandbox/ipn/index.js";
-import { createLogger } from "../sandbox/log/index.js";
-import type { LogEvent } from "../sandbox/log/index.js";
-import { createMemoryStore } from "../sandbox/store/index.js";
+import { IPN_BODY_EXCERPT_CHARS, decodeIpnBody, verifyIpnHash } from "../sandbox/ipn/index.js";
+import type { DispatcherOptions, Transport } from "../sandbox/ipn/index.js";
+import { SECRET, cleanUp, deadPort, ipnFields, only, promised, setup, startSink, within } from "./support/dispatcher.js";
 
-const SECRET = "merchantSecret42";
-
-interface Received {
-  method: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-interface Sink {
-  url: string;
-  server: http.Server;
-  received: Received[];
-  /** TCP connections the sink accepted. */
-  connections: number;
-}
-
-type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-
-const sinks: http.Server[] = [];
-const dispatchers: Dispatcher[] = [];
-
-afterEach(async () => {
-  await Promise.all(dispatchers.splice(0).map((dispatcher) => dispatcher.close()));
-  await Promise.all(
-    sinks.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    ),
-  );
-});
-
-async function startSink(answer: Answer = (_req, res) => res.end("OK")): Promise<Sink> {
-  const server = http.createServer();
-  const sink: Sink = { url: "", server, received: [], connections: 0 };
-  server.on("connection", () => sink.connections++);
-  server.on("request", (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      sink.received.push({ method: req.method ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-      answer(req, res);
-    });
-  });
-  sinks.push(server);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ipn`;
-  return sink;
-}
-
-/** A port nothing listens on: bound once, then released. */
-async function deadPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function setup(options: Partial<DispatcherOptions> = {}) {
-  const store = createMemoryStore();
-  const clock = createClock("real");
-  const logged: LogEvent[] = [];
-  const logger = createLogger({ format: "json", write: (line) => logged.push(JSON.parse(line) as LogEvent) });
-  const dispatcher = createDispatcher({ store, clock, logger, ...options });
-  dispatchers.push(dispatcher);
-  return { store, clock, logged, dispatcher };
-}
-
-/** The one record of a dispatch that makes exactly one. */
-function only(dispatched: Dispatched | undefined): DeliveryRecord {
-  expect(dispatched?.records).toHaveLength(1);
-  return dispatched!.records[0]!;
-}
-
-/** Resolves as `promise` does, or fails the test after `ms` of wall time: no wait in these tests is unbounded. */
-async function within<T>(promise: Promise<T>, ms = 3_000, what = "the IPN to settle"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The docs' example with a second requisite whose name and value need encoding. */
-function ipnFields(overrides: Partial<IpnFields> = {}): IpnFields {
-  return docsIpnFields({
-    toValues: [
-      { key: "5d8e6002b80b7b4cd75a6401", name: "Wallet", value: "Z123456789012" },
-      { key: "5d8e6002b80b7b4cd75a6402", name: "Имя & фамилия", value: "Иван = Петров" },
-    ],
-    ...overrides,
-  });
-}
+afterEach(cleanUp);
 
 describe("IPN delivery", () => {
   it("POSTs a form-urlencoded body with every documented field and a hash that verifies", async () => {
@@ -320,9 +202,10 @@ describe("IPN delivery", () => {
     expect(store.getDelivery(id)?.latencyMs).toBeLessThan(2_000);
   });
 
-  it("reuses one keep-alive socket for two IPNs in a row to one merchant", async () => {
+  it("reuses its keep-alive connection for the next IPN to the same merchant", async () => {
     const sink = await startSink();
-    const { dispatcher, store } = setup();
+    // One connection allowed, so the second IPN can only go out on the first one's.
+    const { dispatcher, store } = setup({ maxSocketsPerOrigin: 1 });
     dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() });
     await dispatcher.idle();
     dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
@@ -346,9 +229,68 @@ describe("IPN delivery", () => {
   });
 });
 
+describe("sentAt: when a copy goes on the wire", () => {
+  it("stays null while an IPN waits for a connection, and is stored as soon as the IPN is on the wire", async () => {
+    const waiting: http.ServerResponse[] = [];
+    const sink = await startSink((_req, res) => waiting.push(res));
+    const { dispatcher, store, clock } = setup({ maxSocketsPerOrigin: 1 });
+    const first = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
+    const second = only(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields() }));
+    expect([first.sentAt, second.sentAt]).toEqual([null, null]);
+
+    // The merchant holds the first IPN: it is in flight, and the store says so; the second still waits.
+    await within(new Promise<void>((resolve) => sink.server.once("request", (req) => req.on("end", () => resolve()))), 3_000, "the first IPN");
+    expect(store.getDelivery(first.id)).toMatchObject({ outcome: "pending", sentAt: expect.any(Number) });
+    expect(store.getDelivery(second.id)).toMatchObject({ outcome: "pending", sentAt: null });
+
+    const settled = dispatcher.idle();
+    for (let turn = 0; turn < 400 && sink.received.length < 2; turn++) {
+      for (const res of waiting.splice(0)) res.end("OK");
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    for (const res of waiting.splice(0)) res.end("OK");
+    await within(settled);
+    expect(store.getDelivery(second.id)).toMatchObject({ outcome: "accepted", sentAt: expect.any(Number) });
+    expect(store.getDelivery(second.id)!.sentAt).toBeLessThanOrEqual(clock.now());
+  });
+
+  it("times out an IPN that never got on the wire, and says it was not sent", async () => {
+    const transport: Transport = { send: () => ({ cancel: () => {} }), close: async () => {} };
+    const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
+    await dispatcher.idle();
+    expect(store.getDelivery(id)).toMatchObject({
+      outcome: "timeout",
+      sentAt: null,
+      error: "not sent within 50 ms: no connection to the merchant was free or could be made",
+    });
+  });
+});
+
+describe("the built-in transport", () => {
+  it("sends a URL's user and password as Basic authorization, as node:http did", async () => {
+    const sink = await startSink();
+    const { dispatcher } = setup();
+    const url = sink.url.replace("http://", "http://shop:p%40ss@");
+    dispatcher.dispatch({ orderUID: 1, url, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(sink.received[0]?.headers.authorization).toBe(`Basic ${Buffer.from("shop:p@ss").toString("base64")}`);
+  });
+
+  it("sends the query string of the IPN URL, and no fragment", async () => {
+    const sink = await startSink();
+    const paths: string[] = [];
+    sink.server.on("request", (req) => paths.push(req.url ?? ""));
+    const { dispatcher } = setup();
+    dispatcher.dispatch({ orderUID: 1, url: `${sink.url}?shop=7&x=a%20b#top`, secret: SECRET, fields: ipnFields() });
+    await dispatcher.idle();
+    expect(paths).toEqual(["/ipn?shop=7&x=a%20b"]);
+  });
+});
+
 describe("IPN delivery through an injected transport", () => {
-  it("times out even when the transport ignores the abort signal", async () => {
-    const transport: Transport = () => new Promise(() => {});
+  it("times out even when the transport ignores the cancel", async () => {
+    const transport = promised(() => new Promise(() => {}));
     const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
     const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
     await dispatcher.idle();
@@ -356,8 +298,11 @@ describe("IPN delivery through an injected transport", () => {
   });
 
   it("records a transport that throws as an error", async () => {
-    const transport: Transport = () => {
-      throw new Error("kaput");
+    const transport: Transport = {
+      send: () => {
+        throw new Error("kaput");
+      },
+      close: async () => {},
     };
     const { dispatcher, store } = setup({ transport });
     const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
@@ -367,7 +312,7 @@ describe("IPN delivery through an injected transport", () => {
 
   it("does not write an in-flight IPN back into a store that was reset under it", async () => {
     let answer: (value: { status: number; bodyExcerpt: string }) => void = () => {};
-    const transport: Transport = () => new Promise((resolve) => (answer = resolve));
+    const transport = promised(() => new Promise((resolve) => (answer = resolve)));
     const { dispatcher, store } = setup({ transport });
     dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() });
     store.reset();
@@ -394,252 +339,10 @@ describe("createDispatcher options", () => {
   });
 
   it("rejects an unknown fault listing the valid ones", () => {
-    const { dispatcher } = setup({ transport: async () => ({ status: 200, bodyExcerpt: "" }) });
+    const { dispatcher } = setup({ transport: promised(async () => ({ status: 200, bodyExcerpt: "" })) });
     expect(() =>
       dispatcher.dispatch({ orderUID: 1, url: "http://x.test/", secret: SECRET, fields: ipnFields(), fault: "explode" as never }),
     ).toThrow(/unknown IPN fault "explode"; expected one of: deliver, drop/);
-  });
-});
-
-/**
- * A sandbox clock that moves only when the test calls `advance`: the Clock interface, small enough to trust, so
- * timing faults can be stepped through deterministically.
- */
-function createTestClock(startAt = 1_700_000_000_000) {
-  let now = startAt;
-  let seq = 0;
-  const timers = new Map<number, { dueAt: number; fn: () => void }>();
-  const advanceTo = (target: number) => {
-    for (;;) {
-      const due = [...timers].filter(([, t]) => t.dueAt <= target).sort(([a, x], [b, y]) => x.dueAt - y.dueAt || a - b)[0];
-      if (!due) break;
-      timers.delete(due[0]);
-      now = Math.max(now, due[1].dueAt);
-      due[1].fn();
-    }
-    now = Math.max(now, target);
-  };
-  const clock = {
-    kind: "manual" as Clock["kind"],
-    speed: 0,
-    now: () => now,
-    setTimer(ms: number, fn: () => void): Timer {
-      const id = seq++;
-      timers.set(id, { dueAt: now + Math.max(0, ms), fn });
-      return { cancel: () => void timers.delete(id) };
-    },
-    sleep: (ms: number) => new Promise<void>((resolve) => void clock.setTimer(ms, resolve)),
-    advance: (ms: number) => advanceTo(now + ms),
-    nextTimerAt: () => Math.min(...[...timers.values()].map((t) => t.dueAt)) || null,
-    dispose: () => timers.clear(),
-    /** Timers still waiting. */
-    pending: () => timers.size,
-  } satisfies Clock & { pending(): number };
-  return clock;
-}
-
-function setupOnTestClock(options: Partial<DispatcherOptions> = {}) {
-  const clock = createTestClock();
-  return { ...setup({ clock, ...options }), clock };
-}
-
-const newStatusOf = (request: Received) => decodeIpnBody(request.body).fields.newStatus;
-
-/** Whether idle() is still waiting after a short real pause. */
-async function stillBusy(dispatcher: Dispatcher): Promise<boolean> {
-  let idle = false;
-  void dispatcher.idle().then(() => (idle = true));
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  return !idle;
-}
-
-describe("IPN delivery faults in time, on a test clock", () => {
-  it("delay: holds the IPN until the sandbox clock has moved ms, then sends it", async () => {
-    const sink = await startSink();
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const start = clock.now();
-    const delayed = only(
-      dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "delay", ms: 5_000 } }),
-    );
-    expect(delayed).toMatchObject({ outcome: "held", fault: "delay", dueAt: start + 5_000, sentAt: null, faultDetail: "held 5000 ms" });
-    expect(await stillBusy(dispatcher)).toBe(true);
-
-    clock.advance(4_999);
-    // An IPN to another order, delivered now, proves the sink was listening and saw nothing else.
-    await within(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) }).settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
-    expect(store.getDelivery(delayed.id)?.outcome).toBe("held");
-
-    const settled = dispatcher.idle();
-    clock.advance(1);
-    await within(settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
-    expect(sink.received[1]?.body).toBe(delayed.body);
-    expect(store.getDelivery(delayed.id)).toMatchObject({ outcome: "accepted", sentAt: start + 5_000, dueAt: null });
-  });
-
-  it("dropOnce: records the lost first copy, then sends one identical copy ms later", async () => {
-    const sink = await startSink();
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const start = clock.now();
-    const { records, settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "dropOnce" });
-    const [lost, copy] = records;
-    expect(records).toHaveLength(2);
-    expect(lost).toMatchObject({ id: "d1", group: "d1", outcome: "dropped", faultDetail: "first copy lost", sentAt: start });
-    expect(copy).toMatchObject({ id: "d2", group: "d1", outcome: "held", dueAt: start + 30_000, sentAt: null, body: lost?.body });
-
-    clock.advance(30_000);
-    const finals = await within(settled);
-    expect(sink.received).toHaveLength(1);
-    expect(sink.received[0]?.body).toBe(lost?.body);
-    expect(finals.map((record) => record.outcome)).toEqual(["dropped", "accepted"]);
-    expect(store.getDelivery("d2")).toMatchObject({ outcome: "accepted", sentAt: start + 30_000 });
-  });
-
-  it("duplicate: sends `copies` identical bodies, each after the previous one was answered", async () => {
-    let open = 0;
-    let mostOpen = 0;
-    const sink = await startSink((_req, res) => {
-      mostOpen = Math.max(mostOpen, ++open);
-      setTimeout(() => {
-        open--;
-        res.end("OK");
-      }, 10);
-    });
-    const { dispatcher, clock } = setupOnTestClock();
-    const { records, settled } = dispatcher.dispatch({
-      orderUID: 1,
-      url: sink.url,
-      secret: SECRET,
-      fields: ipnFields(),
-      fault: { type: "duplicate", copies: 3 },
-    });
-    expect(records.map((record) => [record.id, record.group, record.outcome, record.faultDetail])).toEqual([
-      ["d1", "d1", "pending", "copy 1 of 3"],
-      ["d2", "d1", "pending", "copy 2 of 3"],
-      ["d3", "d1", "pending", "copy 3 of 3"],
-    ]);
-    expect(records.map((record) => record.sentAt)).toEqual([clock.now(), null, null]);
-
-    const finals = await within(settled);
-    expect(sink.received.map((request) => request.body)).toEqual([records[0]!.body, records[0]!.body, records[0]!.body]);
-    expect(finals.map((record) => record.outcome)).toEqual(["accepted", "accepted", "accepted"]);
-    expect(mostOpen).toBe(1);
-  });
-
-  it("reorder: holds the IPN until the order's next one has been sent, then sends it right after", async () => {
-    let open = 0;
-    let mostOpen = 0;
-    const sink = await startSink((_req, res) => {
-      mostOpen = Math.max(mostOpen, ++open);
-      setTimeout(() => {
-        open--;
-        res.end("OK");
-      }, 20);
-    });
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const first = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "inProgress" }), fault: "reorder" });
-    expect(only(first)).toMatchObject({ outcome: "held", dueAt: clock.now() + 60_000 });
-    const next = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
-
-    const [held] = await within(first.settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
-    // Sent once the next IPN was answered, not merely started.
-    expect(mostOpen).toBe(1);
-    expect(held).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining(next.records[0]!.id) });
-    expect(store.getDelivery(held!.id)?.outcome).toBe("accepted");
-    expect(clock.pending()).toBe(0);
-  });
-
-  it("reorder: sends the IPN after ms when the order has no next IPN, and another order's IPN does not release it", async () => {
-    const sink = await startSink();
-    const { dispatcher, clock } = setupOnTestClock();
-    const held = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "reorder", ms: 60_000 } });
-    clock.advance(59_999);
-    await within(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) }).settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
-
-    clock.advance(1);
-    const [final] = await within(held.settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
-    expect(final).toMatchObject({ outcome: "accepted", faultDetail: "no later IPN for the order within 60000 ms; sent then" });
-  });
-
-  it("reorder: waits for the order's very next IPN, even when a later one is sent first", async () => {
-    const sink = await startSink();
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const send = (newStatus: string, fault?: FaultSpec) =>
-      dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus }), ...(fault ? { fault } : {}) });
-    const reordered = send("waitPayment", "reorder");
-    send("inProgress", { type: "delay", ms: 1_000 });
-    await within(send("done").settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done"]);
-    expect(store.getDelivery(reordered.records[0]!.id)?.outcome).toBe("held");
-
-    clock.advance(1_000);
-    await within(reordered.settled);
-    expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress", "waitPayment"]);
-  });
-
-  it("reorder: only delays a test IPN, which has no order", async () => {
-    const sink = await startSink();
-    const { dispatcher, clock } = setupOnTestClock();
-    const held = only(dispatcher.dispatch({ orderUID: null, url: sink.url, secret: SECRET, fields: ipnFields(), fault: { type: "reorder", ms: 1_000 } }));
-    expect(held.faultDetail).toContain("test IPN");
-    clock.advance(1_000);
-    await within(dispatcher.idle());
-    expect(sink.received).toHaveLength(1);
-  });
-
-  it("close: records held IPNs as shut down and never sends them", async () => {
-    const sink = await startSink();
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const { settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "delay" });
-    await within(dispatcher.close());
-    expect(await within(settled)).toEqual([expect.objectContaining({ outcome: "error", error: "sandbox shut down", dueAt: null })]);
-    expect(store.getDelivery("d1")).toMatchObject({ outcome: "error", error: "sandbox shut down" });
-    clock.advance(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sink.received).toHaveLength(0);
-  });
-
-  it("a store reset cancels held IPNs: they are gone and never sent", async () => {
-    const sink = await startSink();
-    const { dispatcher, store, clock } = setupOnTestClock();
-    const { settled } = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "dropOnce" });
-    store.reset();
-    const finals = await within(settled);
-    expect(finals.map((record) => record.outcome)).toEqual(["dropped", "error"]);
-    expect(finals[1]?.error).toMatch(/reset/);
-    await within(dispatcher.idle());
-    expect(clock.pending()).toBe(0);
-    clock.advance(60_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(sink.received).toHaveLength(0);
-    expect(store.listDeliveries()).toEqual([]);
-  });
-
-  it("body faults: sends the altered body at once and records what was altered", async () => {
-    const sink = await startSink();
-    const { dispatcher } = setupOnTestClock();
-    const tampered = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "tamperField" }));
-    const unsigned = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "missingHash" }));
-    await within(dispatcher.idle());
-    expect(sink.received.map((request) => request.body)).toEqual([tampered.body, unsigned.body]);
-    expect(tampered).toMatchObject({ fault: "tamperField", faultDetail: "outAmount changed after signing: 317.42 → 3174.2" });
-    expect(tampered.fields.outAmount).toBe("3174.2");
-    expect(unsigned).toMatchObject({ hash: null, hashedString: null, faultDetail: 'no "hash" field' });
-  });
-
-  it("resend: sends the body again at once, and settles", async () => {
-    const sink = await startSink();
-    const { dispatcher, clock } = setupOnTestClock();
-    const [copy] = (await within(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields(), fault: "tamperHash" }).settled));
-    const resent = dispatcher.resend(copy!.id)!;
-    expect(resent.records[0]).toMatchObject({ resendOf: copy!.id, group: resent.records[0]!.id, fault: "tamperHash", sentAt: clock.now() });
-    const [final] = await within(resent.settled);
-    expect(final?.outcome).toBe("accepted");
-    expect(sink.received.map((request) => request.body)).toEqual([copy!.body, copy!.body]);
   });
 });
 

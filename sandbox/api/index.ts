@@ -1,9 +1,6 @@
 // The exchanger's public merchant API under /service/api/v1/: order create/get/update-status and routes.
 
-import type { HttpBindings } from "@hono/node-server";
-import type { IncomingMessage } from "node:http";
 import { Hono, type Context } from "hono";
-import { getPath } from "hono/utils/url";
 import { cheapBodyLimit } from "../body-limit.js";
 import type { Catalog, Route } from "../catalog/types.js";
 import type { Clock } from "../clock/index.js";
@@ -15,8 +12,10 @@ import { isOrderStatus, STATUSES } from "../orders/statuses.js";
 import { paymentView, publicOrderJson, publicOrderView } from "../orders/view.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import { authenticate, type ApiCredentials } from "./auth.js";
+import type { ApiCall, ApiCore } from "./call.js";
 import { failureBody, JsonText, newRequestId, successJson } from "./envelope.js";
-import { DEFAULT_PARAM_LIMITS, readParams, readQueryParams, type Params } from "./params.js";
+import { createNodeAdapter } from "./node-adapter.js";
+import { readParams, readQueryParams, type Params } from "./params.js";
 
 export const API_BASE_PATH = "/service/api/v1";
 
@@ -49,16 +48,11 @@ interface MethodSpec {
   handle(call: CallContext): unknown;
 }
 
-/** The merchant API: one core, reached through Hono or straight from the node server. */
+/** The merchant API: one core, reached through Hono or, under load, straight from the node server. */
 export interface Api {
   /** The API as a Hono sub-app: mount it at API_BASE_PATH (app.request() and every request `serve` leaves go here). */
   app: Hono;
-  /**
-   * Answers a request under API_BASE_PATH straight from @hono/node-server's fetch, without Hono's routing and
-   * context: for the merchant API, the path under load, those were a fifth of an order/get. The same core answers
-   * as through `app`. Returns null for what it leaves to `app`: a body without a declared length (which Hono's
-   * bodyLimit counts), and verbs the API does not take a body with.
-   */
+  /** The node server's way in (node-adapter.ts): the same core, without Hono's routing and context. */
   serve(request: Request, env: unknown): Response | Promise<Response> | null;
 }
 
@@ -178,6 +172,7 @@ export function createApi(deps: ApiDeps): Api {
   const tooLargeError = () => new ApiError("bodyTooLarge", `The body is larger than ${deps.maxBodyBytes} bytes`, { limit: deps.maxBodyBytes });
   // The rest of the body stays unread, so the connection cannot be reused: tell the client to close it.
   const CLOSE = { "Content-Type": "application/json", Connection: "close" };
+  const refuseTooLarge = (call: ApiCall) => respond(call, clock, logger, performance.now(), tooLargeError(), CLOSE);
 
   /** Answers one call, whichever way it came in; not async, so that a GET is answered in the same turn. */
   const answer = (call: ApiCall): Response | Promise<Response> => {
@@ -212,40 +207,15 @@ export function createApi(deps: ApiDeps): Api {
     }
   };
 
+  const core: ApiCore = { answer, refuseTooLarge, maxBodyBytes: deps.maxBodyBytes };
   const app = new Hono();
-  const tooLarge = (c: Context) => respond(honoCall(c), clock, logger, performance.now(), tooLargeError(), CLOSE);
   // Only the verbs the API reads a body for: a GET then matches its handler alone, which Hono runs without composing.
-  app.on(["POST", "PUT"], "/*", cheapBodyLimit(deps.maxBodyBytes, tooLarge));
+  app.on(["POST", "PUT"], "/*", cheapBodyLimit(deps.maxBodyBytes, (c) => refuseTooLarge(honoCall(c))));
   app.all("/*", (c) => answer(honoCall(c)));
-
-  return {
-    app,
-    serve(request, env) {
-      const { method } = request;
-      const incoming = (env as Partial<HttpBindings> | undefined)?.incoming;
-      if (method === "GET") return answer(directCall(request, incoming ?? null, false));
-      if ((method !== "POST" && method !== "PUT") || incoming === undefined) return null;
-      // A body without a declared length is counted as it arrives by the app's bodyLimit.
-      const length = request.headers.get("content-length");
-      if (length === null || request.headers.get("transfer-encoding") !== null) return null;
-      if (Number.parseInt(length || "0", 10) > deps.maxBodyBytes) {
-        return respond(directCall(request, incoming, false), clock, logger, performance.now(), tooLargeError(), CLOSE);
-      }
-      return answer(directCall(request, incoming, true));
-    },
-  };
+  return { app, serve: createNodeAdapter(core) };
 }
 
-/** One API call as the core sees it, from Hono's context or straight from the node server. */
-interface ApiCall {
-  method: string;
-  /** The path as Hono's router sees it (getPath). */
-  path: string;
-  url: string;
-  header(name: string): string | undefined;
-  readBody(): Promise<{ params: Params; rawBody: string | null }>;
-}
-
+/** The Hono way in: a call read from Hono's context. */
 function honoCall(c: Context): ApiCall {
   return {
     method: c.req.method,
@@ -253,26 +223,6 @@ function honoCall(c: Context): ApiCall {
     url: c.req.url,
     header: (name) => c.req.header(name),
     readBody: () => readParams(c.req.raw),
-  };
-}
-
-/**
- * A call straight from the node server. Headers are read from node's own request when there is one (as Headers.get
- * reads them: one value, or the values joined by ", "); with `readIncoming`, a body of declared length is too.
- */
-function directCall(request: Request, incoming: IncomingMessage | null, readIncoming: boolean): ApiCall {
-  return {
-    method: request.method,
-    path: getPath(request),
-    url: request.url,
-    header:
-      incoming === null
-        ? (name) => request.headers.get(name) ?? undefined
-        : (name) => {
-            const value = incoming.headers[name.toLowerCase()];
-            return typeof value === "string" ? value : value === undefined ? undefined : (request.headers.get(name) ?? undefined);
-          },
-    readBody: () => readParams(request, DEFAULT_PARAM_LIMITS, readIncoming && incoming !== null ? () => readStreamText(incoming) : undefined),
   };
 }
 
@@ -306,27 +256,6 @@ function respond(call: ApiCall, clock: Clock, logger: Logger, started: number, r
 }
 
 const JSON_TYPE = { "Content-Type": "application/json" };
-
-const utf8 = new TextDecoder();
-
-/**
- * The whole of a request's body, decoded as `Request.text()` decodes it (UTF-8, a leading BOM dropped), read from
- * node's request stream: reading the Request instead makes @hono/node-server build a full web Request and a body
- * stream first, a third of an order/create's time.
- */
-function readStreamText(incoming: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-    incoming.once("end", () => resolve(utf8.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
-    // A client that hangs up mid-body gets (to no one) the API's error and one log line, not a 500 and a stack.
-    const cut = () => reject(new ApiError("malformedBody", "The body ended before its declared Content-Length: the client closed the connection"));
-    incoming.once("error", cut);
-    incoming.once("close", () => {
-      if (!incoming.complete) cut();
-    });
-  });
-}
 
 /** The `?…` part of a request URL, as URL.search gives it, without parsing the URL on every call. */
 function querySuffix(url: string): string {

@@ -4,7 +4,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { DEFAULT_IPN_HASH_FIELD } from "./encode.js";
 import { IPN_HASH_FIELDS_ORDER, ipnHashString, type IpnHashField, type IpnHashInput } from "./sign.js";
-import { FAULT_DESCRIPTIONS, type Fault } from "./types.js";
+import { FAULT_DESCRIPTIONS, type Fault } from "./fault-table.js";
 
 /** The mistakes the doctor knows, in the order it tries them: the cheap and likely first, every field order last. */
 export const IPN_HASH_MISTAKES = [

@@ -49,7 +49,8 @@ export function assertIpnHashField(name: unknown): asserts name is string {
 /** The form-urlencoded body; `hash: null` leaves the checksum field out (an unsigned body, for tests). */
 export function encodeIpnBody(fields: IpnFields, hashField: string, hash: string | null): string {
   assertIpnHashField(hashField);
-  // Built by hand rather than with URLSearchParams, which costs several µs per IPN; formValue keeps the bytes equal.
+  // Built by hand rather than with URLSearchParams, which is slower on the dispatch path (see docs/performance.md);
+  // formValue keeps the bytes equal.
   // The names need no encoding but the brackets, which are written already encoded.
   let body = "";
   for (const name of SCALAR_FIELDS) body += `${body === "" ? "" : "&"}${name}=${formValue(fields[name])}`;

@@ -1,73 +1,9 @@
 // IPN delivery faults, pure: reading a fault spec with its defaults, and building the wire body each fault sends.
 
 import { encodeIpnBody } from "./encode.js";
+import { FAULT_TABLE, FAULTS, TAMPERABLE_FIELDS, formatMs, type Fault, type NormalizedFault, type ParamSpec, type TamperableField } from "./fault-table.js";
 import { signIpn } from "./sign.js";
-import { FAULTS, TAMPERABLE_FIELDS } from "./types.js";
-import type { Fault, IpnFields, TamperableField } from "./types.js";
-
-/** A fault with every parameter filled in: what the dispatcher acts on. */
-export type NormalizedFault =
-  | { type: "deliver" }
-  | { type: "drop" }
-  | { type: "dropOnce"; ms: number }
-  | { type: "delay"; ms: number }
-  | { type: "duplicate"; copies: number }
-  | { type: "reorder"; ms: number }
-  | { type: "tamperHash" }
-  | { type: "wrongSecret" }
-  | { type: "tamperField"; field: TamperableField }
-  | { type: "staleTimestamp"; ms: number }
-  | { type: "secondsTimestamp" }
-  | { type: "missingHash" }
-  | { type: "malformedBody" };
-
-/** Longest hold or age a fault may ask for: 7 days. */
-export const MAX_FAULT_MS = 7 * 86_400_000;
-export const MIN_DUPLICATE_COPIES = 2;
-export const MAX_DUPLICATE_COPIES = 10;
-
-/** The defaults a bare fault name gets. */
-export const FAULT_DEFAULTS = {
-  dropOnce: { ms: 30_000 },
-  delay: { ms: 5_000 },
-  duplicate: { copies: 2 },
-  reorder: { ms: 60_000 },
-  tamperField: { field: "outAmount" },
-  staleTimestamp: { ms: 86_400_000 },
-} as const satisfies { [F in NormalizedFault["type"]]?: Omit<Extract<NormalizedFault, { type: F }>, "type"> };
-
-/** The parameters each fault takes besides `type`. */
-export const FAULT_PARAMETERS: { readonly [F in Fault]: readonly string[] } = {
-  deliver: [],
-  drop: [],
-  dropOnce: ["ms"],
-  delay: ["ms"],
-  duplicate: ["copies"],
-  reorder: ["ms"],
-  tamperHash: [],
-  wrongSecret: [],
-  tamperField: ["field"],
-  staleTimestamp: ["ms"],
-  secondsTimestamp: [],
-  missingHash: [],
-  malformedBody: [],
-};
-
-/** The faults that change what is sent rather than when: one record, sent at once, with an altered body. */
-export const BODY_FAULTS = [
-  "tamperHash",
-  "wrongSecret",
-  "tamperField",
-  "staleTimestamp",
-  "secondsTimestamp",
-  "missingHash",
-  "malformedBody",
-] as const satisfies readonly Fault[];
-export type BodyFault = (typeof BODY_FAULTS)[number];
-
-export function isBodyFault(fault: Fault): fault is BodyFault {
-  return (BODY_FAULTS as readonly Fault[]).includes(fault);
-}
+import { copyFields, type IpnFields } from "./types.js";
 
 /** The wrong secret `wrongSecret` signs with: derived from the real one, so the same IPN always gets the same hash. */
 export const WRONG_SECRET_SUFFIX = "-wrong";
@@ -80,7 +16,7 @@ export type NormalizeFaultResult = { ok: true; fault: NormalizedFault } | { ok: 
 
 /**
  * Reads a fault as the control API and `dispatch` take it: a bare name ("delay") or `{type, ...params}`
- * (`{"type": "delay", "ms": 2000}`), with every missing parameter filled from FAULT_DEFAULTS. An unknown name, an
+ * (`{"type": "delay", "ms": 2000}`), with every missing parameter filled from the fault table's defaults. An unknown name, an
  * unknown parameter or a value out of range gets a message that says what is valid.
  */
 export function normalizeFault(spec: unknown): NormalizeFaultResult {
@@ -96,7 +32,8 @@ export function normalizeFault(spec: unknown): NormalizeFaultResult {
 
 function build(name: string, params: Record<string, unknown>): NormalizeFaultResult {
   if (!isFault(name)) return refuse(unknownFault(name));
-  const allowed = FAULT_PARAMETERS[name];
+  const specs: Record<string, ParamSpec> = FAULT_TABLE[name].params;
+  const allowed = Object.keys(specs);
   const extra = Object.keys(params).find((key) => !allowed.includes(key));
   if (extra !== undefined) {
     return refuse(
@@ -105,40 +42,20 @@ function build(name: string, params: Record<string, unknown>): NormalizeFaultRes
         : `IPN fault "${name}" takes no parameter ${JSON.stringify(extra)}; it takes: ${allowed.join(", ")}`,
     );
   }
-  const ms = (fallback: number) => wholeNumber(name, "ms", params.ms, fallback, 0, MAX_FAULT_MS, " (7 days)");
-
-  switch (name) {
-    case "deliver":
-    case "drop":
-    case "tamperHash":
-    case "wrongSecret":
-    case "secondsTimestamp":
-    case "missingHash":
-    case "malformedBody":
-      return { ok: true, fault: { type: name } };
-    case "dropOnce":
-    case "delay":
-    case "reorder":
-    case "staleTimestamp": {
-      const value = ms(FAULT_DEFAULTS[name].ms);
-      return typeof value === "string" ? refuse(value) : { ok: true, fault: { type: name, ms: value } };
-    }
-    case "duplicate": {
-      const copies = wholeNumber(name, "copies", params.copies, FAULT_DEFAULTS.duplicate.copies, MIN_DUPLICATE_COPIES, MAX_DUPLICATE_COPIES, "");
-      return typeof copies === "string" ? refuse(copies) : { ok: true, fault: { type: name, copies } };
-    }
-    case "tamperField": {
-      const field = params.field ?? FAULT_DEFAULTS.tamperField.field;
-      if (!(TAMPERABLE_FIELDS as readonly unknown[]).includes(field)) {
-        return refuse(`IPN fault "tamperField": field must be one of ${TAMPERABLE_FIELDS.join(", ")}; got ${show(field)}`);
+  const fault: Record<string, unknown> = { type: name };
+  for (const [param, spec] of Object.entries(specs)) {
+    const given = params[param];
+    const value = given === undefined || (given === null && spec.kind === "choice") ? spec.default : given;
+    if (spec.kind === "whole") {
+      if (typeof value !== "number" || !Number.isSafeInteger(value) || value < spec.min || value > spec.max) {
+        return refuse(`IPN fault "${name}": ${param} must be a whole number from ${spec.min} to ${spec.max}${spec.note}; got ${show(value)}`);
       }
-      return { ok: true, fault: { type: name, field: field as TamperableField } };
+    } else if (!spec.choices.includes(value as string)) {
+      return refuse(`IPN fault "${name}": ${param} must be one of ${spec.choices.join(", ")}; got ${show(value)}`);
     }
-    default: {
-      const unreachable: never = name;
-      return refuse(unknownFault(unreachable));
-    }
+    fault[param] = value;
   }
+  return { ok: true, fault: fault as NormalizedFault };
 }
 
 /** What goes on the wire for one IPN, and what the fault did to it. */
@@ -299,26 +216,6 @@ function readTimestamp(timestamp: string, fault: Fault): number {
   return value;
 }
 
-function formatMs(ms: number): string {
-  if (ms > 0 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms > 0 && ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
-}
-
-function wholeNumber(
-  fault: Fault,
-  name: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  max: number,
-  note: string,
-): number | string {
-  if (value === undefined) return fallback;
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= min && value <= max) return value;
-  return `IPN fault "${fault}": ${name} must be a whole number from ${min} to ${max}${note}; got ${show(value)}`;
-}
-
 function isFault(name: string): name is Fault {
   return (FAULTS as readonly string[]).includes(name);
 }
@@ -340,8 +237,4 @@ function show(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function copyFields(fields: IpnFields): IpnFields {
-  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
 }

@@ -1,21 +1,22 @@
-// The IPN's public face: its data shapes, the checksum, the wire body and the dispatcher that sends it.
+// The IPN's public face: its data shapes, the faults, the checksum, the wire body and the dispatcher that sends it.
 
-export { FAULTS, FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./types.js";
-export type { DeliveryOutcome, DeliveryRecord, Fault, FaultSpec, IpnFields, IpnToValue, TamperableField } from "./types.js";
+export type { DeliveryOutcome, DeliveryRecord, IpnFields, IpnToValue } from "./types.js";
 
 export {
-  BODY_FAULTS,
-  FAULT_DEFAULTS,
-  FAULT_PARAMETERS,
-  MAX_DUPLICATE_COPIES,
+  FAULTS,
+  FAULT_DESCRIPTIONS,
+  FAULT_TABLE,
   MAX_FAULT_MS,
-  MIN_DUPLICATE_COPIES,
-  applyFault,
+  TAMPERABLE_FIELDS,
+  faultDefaults,
+  faultsMarkdownTable,
   isBodyFault,
-  normalizeFault,
-  tamperedValue,
-} from "./faults.js";
-export type { BodyFault, IpnWire, NormalizeFaultResult, NormalizedFault } from "./faults.js";
+} from "./fault-table.js";
+export type { BodyFault, Fault, FaultSpec, NormalizedFault, ParamSpec, PlanContext, TamperableField } from "./fault-table.js";
+export { applyFault, normalizeFault, tamperedValue } from "./faults.js";
+export type { IpnWire, NormalizeFaultResult } from "./faults.js";
+export { stepsFor } from "./plan.js";
+export type { Step } from "./plan.js";
 
 export { IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, verifyIpnHash } from "./sign.js";
 export type { IpnHashField, IpnHashInput, IpnSignature } from "./sign.js";
@@ -32,24 +33,12 @@ export {
   encodeIpnBody,
 } from "./encode.js";
 
-export {
-  DEFAULT_IPN_TIMEOUT_MS,
-  DEFAULT_MAX_SOCKETS_PER_ORIGIN,
-  DEFAULT_USER_AGENT,
-  IPN_BODY_EXCERPT_CHARS,
-  IPN_BODY_READ_LIMIT_BYTES,
-  MAX_IPN_TIMEOUT_MS,
-  createDispatcher,
-  createNodeTransport,
-  describeNetworkError,
-} from "./dispatcher.js";
-export type {
-  DispatchRequest,
-  Dispatched,
-  Dispatcher,
-  DispatcherOptions,
-  NodeTransport,
-  Transport,
-  TransportRequest,
-  TransportResponse,
-} from "./dispatcher.js";
+export { createDispatcher } from "./dispatcher.js";
+export type { DispatchRequest, Dispatched, Dispatcher } from "./dispatcher.js";
+export { DEFAULT_IPN_TIMEOUT_MS, DEFAULT_USER_AGENT, MAX_IPN_TIMEOUT_MS } from "./options.js";
+export type { DispatcherOptions } from "./options.js";
+export { IPN_BODY_EXCERPT_CHARS, IPN_BODY_READ_LIMIT_BYTES } from "./transport.js";
+export type { Sending, Transport, TransportRequest, TransportResponse } from "./transport.js";
+export { DEFAULT_MAX_SOCKETS_PER_ORIGIN, createNodeTransport } from "./node-transport.js";
+export type { NodeTransportOptions } from "./node-transport.js";
+export { describeNetworkError } from "./network-errors.js";

@@ -1,4 +1,6 @@
-// The IPN's data shapes: the fields the exchanger sends, delivery faults and the delivery record.
+// The IPN's data shapes: the fields the exchanger sends and the delivery record.
+
+import type { Fault } from "./fault-table.js";
 
 /** One recipient requisite as the IPN carries it: `toValues[i][key|name|value]`. */
 export interface IpnToValue {
@@ -21,58 +23,10 @@ export interface IpnFields {
   toValues: IpnToValue[];
 }
 
-/**
- * What the dispatcher does with one IPN: deliver it as the real service would, or break its delivery in one of
- * the ways a merchant must survive. The one source of truth for fault names and what each means.
- */
-export const FAULTS = [
-  "deliver",
-  "drop",
-  "dropOnce",
-  "delay",
-  "duplicate",
-  "reorder",
-  "tamperHash",
-  "wrongSecret",
-  "tamperField",
-  "staleTimestamp",
-  "secondsTimestamp",
-  "missingHash",
-  "malformedBody",
-] as const;
-export type Fault = (typeof FAULTS)[number];
-
-/** One line per fault, for --help, the docs and the dashboard. */
-export const FAULT_DESCRIPTIONS: Record<Fault, string> = {
-  deliver: "sent once, as the real service does",
-  drop: "never sent (the real service does not guarantee delivery)",
-  dropOnce: "the first send is lost; an identical copy arrives `ms` later (default 30 s of sandbox time)",
-  delay: "sent `ms` later (default 5 s of sandbox time)",
-  duplicate: "`copies` identical copies (default 2), one after another",
-  reorder: "held back and sent just after the order's next IPN (or after `ms`, default 60 s, if none comes)",
-  tamperHash: "the hash is altered: one hex digit changed",
-  wrongSecret: "signed with another secret than the order's ipnSecret",
-  tamperField: "`field` (default outAmount) changed after signing",
-  staleTimestamp: "validly signed, but the timestamp is `ms` old (default 24 h)",
-  secondsTimestamp: "validly signed over a timestamp in seconds instead of milliseconds",
-  missingHash: "no checksum field at all",
-  malformedBody: "a body that is not valid form encoding",
-};
-
-/** The IPN fields `tamperField` may change. */
-export const TAMPERABLE_FIELDS = ["orderId", "newStatus", "inAmount", "outAmount", "xml_from", "xml_to", "timestamp"] as const;
-export type TamperableField = (typeof TAMPERABLE_FIELDS)[number];
-
-/** A fault with its parameters; a bare name (e.g. "delay") means the defaults. */
-export type FaultSpec =
-  | Fault
-  | { type: "deliver" | "drop" | "tamperHash" | "wrongSecret" | "secondsTimestamp" | "missingHash" | "malformedBody" }
-  | { type: "dropOnce"; ms?: number }
-  | { type: "delay"; ms?: number }
-  | { type: "duplicate"; copies?: number }
-  | { type: "reorder"; ms?: number }
-  | { type: "tamperField"; field?: TamperableField }
-  | { type: "staleTimestamp"; ms?: number };
+/** A copy of `fields` that shares nothing with it. */
+export function copyFields(fields: IpnFields): IpnFields {
+  return { ...fields, toValues: fields.toValues.map((toValue) => ({ ...toValue })) };
+}
 
 export type DeliveryOutcome =
   /** Queued or in flight. */
@@ -116,7 +70,10 @@ export interface DeliveryRecord {
   dueAt: number | null;
   /** The id of the first record of the same dispatch, so the copies of one IPN (duplicate, dropOnce) group together. */
   group: string;
-  /** Sandbox-clock ms when the request was started (or deliberately skipped); null while held or queued. */
+  /**
+   * Sandbox-clock ms when the copy went on the wire (or was deliberately skipped, or its connection failed); null
+   * while held or queued, so that after a crash a queued copy is told from one the merchant may have had.
+   */
   sentAt: number | null;
   response: { status: number; bodyExcerpt: string } | null;
   latencyMs: number | null;

@@ -1,13 +1,13 @@
 // npm run bench: measures the sandbox against baselines taken in the same run, prints the table, writes the JSON.
 // Exits non-zero only when a case could not run; a missed target is reported, not failed (timings are noisy).
 
-import autocannon from "autocannon";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { compareWithHello, CONNECTIONS, floorDetails, getText, HTTP_ROUNDS, WARMUP_SECONDS } from "./http-load.js";
 import { distModule, firstOk, freePort, get, HOST, loadSandbox, median, postJson, profileFlags, profileInto, REPO, spawnChild, type Child } from "./lib.js";
 
 const CASES = ["create", "get", "ipn", "happy", "heap", "start"] as const;
@@ -45,11 +45,6 @@ if (!Number.isFinite(duration) || duration < 1 || duration > 30) {
   process.stderr.write(`bench: --duration takes 1 to 30 seconds, got ${JSON.stringify(values.duration)}\n`);
   process.exit(2);
 }
-/** Seconds of load on each server before its measured runs, so the JIT and the connection pool are warm. */
-const WARMUP_SECONDS = 1;
-/** Measured runs per server in the HTTP cases, taken in turns with the baseline's. */
-const HTTP_ROUNDS = 2;
-const CONNECTIONS = 50;
 const IPN_COUNT = 20_000;
 const IPN_SOCKETS = 32;
 const IPN_WARMUP = 2_000;
@@ -76,114 +71,6 @@ interface CaseResult {
   target: string;
   met: boolean;
   details: Record<string, unknown>;
-}
-
-// --- load generation --------------------------------------------------------------------------------------------
-
-interface LoadResult {
-  perSecond: number;
-  answered: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-}
-
-interface LoadOptions {
-  url: string;
-  method?: "GET" | "POST";
-  body?: string;
-  headers?: Record<string, string>;
-}
-
-/** One autocannon run of `seconds`; throws when any answer was not a 2xx or any request failed. */
-async function load(options: LoadOptions, seconds: number): Promise<LoadResult> {
-  const result = await autocannon({
-    url: options.url,
-    method: options.method ?? "GET",
-    connections: CONNECTIONS,
-    duration: seconds,
-    ...(options.body === undefined ? {} : { body: options.body }),
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new Error(`${options.method ?? "GET"} ${options.url}: ${result.non2xx} non-2xx answers, ${result.errors} errors, ${result.timeouts} timeouts`);
-  }
-  return {
-    perSecond: result.requests.total / result.duration,
-    answered: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-  };
-}
-
-interface Comparison {
-  /** Mean req/s of the subject's, the baseline's and the floor's measured runs. */
-  subject: number;
-  baseline: number;
-  floor: number;
-  /** Every request the subject answered, warm-up included. */
-  subjectAnswered: number;
-  runs: { server: Server; result: LoadResult }[];
-}
-
-type Server = "subject" | "baseline" | "floor";
-
-/**
- * Loads the subject (already up), a bare Hono hello-world started for it (the baseline) and the same server's floor
- * route for this request (`floorPath`: what any Hono app pays to read this request and send this answer), in turns:
- * a warm-up each, then HTTP_ROUNDS rounds of one measured run each, in rotating order, so that all see the machine in
- * the same moods. `sample` is the subject's answer, which the floor route sends back.
- */
-async function compareWithHello(subject: LoadOptions, floorPath: string, sample: { get?: string; create?: string }): Promise<Comparison> {
-  const hello = await startHello();
-  try {
-    await hello.child.ask({ type: "samples", ...sample });
-    const targets: Record<Server, LoadOptions> = {
-      subject,
-      baseline: { url: hello.url },
-      floor: { ...subject, url: `${hello.url.replace(/\/$/, "")}${floorPath}${new URL(subject.url).search}` },
-    };
-    const runs: Comparison["runs"] = [];
-    let subjectAnswered = (await load(targets.subject, WARMUP_SECONDS)).answered;
-    await load(targets.baseline, WARMUP_SECONDS);
-    await load(targets.floor, WARMUP_SECONDS);
-    const orders: Server[][] = [
-      ["baseline", "subject", "floor"],
-      ["floor", "subject", "baseline"],
-    ];
-    for (let round = 0; round < HTTP_ROUNDS; round++) {
-      for (const server of orders[round % orders.length]!) {
-        const result = await load(targets[server], duration);
-        if (server === "subject") subjectAnswered += result.answered;
-        runs.push({ server, result });
-      }
-    }
-    const mean = (server: Server) => {
-      const mine = runs.filter((r) => r.server === server);
-      return mine.reduce((sum, r) => sum + r.result.perSecond, 0) / mine.length;
-    };
-    return { subject: mean("subject"), baseline: mean("baseline"), floor: mean("floor"), subjectAnswered, runs };
-  } finally {
-    await hello.child.stop();
-  }
-}
-
-async function startHello(): Promise<{ child: Child; url: string }> {
-  const child = spawnChild("hello-server.ts");
-  const { port } = await child.next("ready", 30_000);
-  return { child, url: `http://${HOST}:${port}/` };
-}
-
-/** One GET with the answer's text (the floor routes send the sandbox's own answers back). */
-async function getText(url: string): Promise<string> {
-  const { status, body } = await get(url);
-  if (status !== 200) throw new Error(`GET ${url} answered ${status}`);
-  return body;
 }
 
 const SANDBOX_BIN = () => fileURLToPath(distModule("cli/main.js"));
@@ -236,18 +123,6 @@ async function happyOnce() {
   }
 }
 
-/** The floor's figures: what a bare Hono route pays for the same request and answer, against the same baseline. */
-function floorDetails(run: Comparison) {
-  return {
-    floor: {
-      what: "a bare Hono route on the baseline's server that reads the same query or JSON body and sends the sandbox's answer back",
-      perSecond: run.floor,
-      ratioToBaseline: run.floor / run.baseline,
-      subjectToFloor: run.subject / run.floor,
-    },
-  };
-}
-
 // --- cases ------------------------------------------------------------------------------------------------------
 
 const cases: Record<CaseId, () => Promise<CaseResult>> = {
@@ -256,7 +131,7 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
     try {
       const body = await exampleBody();
       const sample = JSON.stringify(await postJson(`${url}${API}/order/create/`, JSON.parse(body)));
-      const run = await compareWithHello({ url: `${url}${API}/order/create/`, method: "POST", body, headers: { "content-type": "application/json" } }, "/floor/create", { create: sample });
+      const run = await compareWithHello({ url: `${url}${API}/order/create/`, method: "POST", body, headers: { "content-type": "application/json" } }, "/floor/create", { create: sample }, duration);
       // Every answer is HTTP 200, failures too: count the orders really made, from the uid the next one gets.
       const probe = (await postJson(`${url}${API}/order/create/`, JSON.parse(body))) as { success: boolean; data: { uid: number } };
       if (!probe.success) throw new Error(`order/create failed after the load: ${JSON.stringify(probe)}`);
@@ -290,7 +165,7 @@ const cases: Record<CaseId, () => Promise<CaseResult>> = {
       const target = `${url}${API}/order/get/?orderUID=${made.data.uid}&orderSecret=${made.data.secret}`;
       const check = JSON.parse((await get(target)).body) as { success: boolean };
       if (!check.success) throw new Error(`order/get failed: ${JSON.stringify(check)}`);
-      const run = await compareWithHello({ url: target }, "/floor/get", { get: await getText(target) });
+      const run = await compareWithHello({ url: target }, "/floor/get", { get: await getText(target) }, duration);
       // The sandbox counts every read: all of them must have found the order.
       const { reads } = JSON.parse((await get(`${url}/_sandbox/orders/${made.data.uid}`)).body) as { reads: number };
       // The check's read and the floor's sample, then the load's.
