@@ -1,7 +1,7 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost, maskSecret } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
 
@@ -146,7 +146,7 @@ export function banner(url: string, catalog: Catalog, seed: number, apiKey: stri
   return `exchanger-sandbox ${VERSION} (seed ${seed}, ${catalog.routes.length} routes)
   API base   ${url}${API_BASE_PATH}/
   Dashboard  ${dashboard}
-  API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
+  API key    ${apiKey}   secret ${maskSecret(apiSecret)}   (optional: without it an order is public)
 
 Create an order (${route.from.symbol} → ${route.to.symbol}); point ipnUrl at your IPN handler:
   curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'

@@ -40,7 +40,7 @@ export {
 export type { FaultSpec, TamperableField } from "./ipn/types.js";
 export { FAULT_DESCRIPTIONS, TAMPERABLE_FIELDS } from "./ipn/types.js";
 export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
-export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/index.js";
+export { createLogger, LOG_FORMATS, maskSecret, type Logger, type LogFormat } from "./log/index.js";
 /** Loads zod on first use (the sandbox's parts and scenarios validate with it; starting does not need it). */
 export { withZod } from "./zod.js";
 export { createMemoryStore, type Store } from "./store/index.js";

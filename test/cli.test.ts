@@ -13,7 +13,7 @@ import { runCli, type CliIo } from "../cli/index.js";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
-const BIN = join(REPO, "dist", "sandbox", "cli", "main.js");
+const BIN = join(REPO, "dist", "cli", "main.js");
 const FIXTURES = join(tmpdir(), `exchanger-sandbox-cli-test-${process.pid}`);
 const BROKEN_CATALOG = join(FIXTURES, "broken-catalog.json");
 const API_LINE = /API base\s+(http:\/\/\S+\/)/;
@@ -205,6 +205,14 @@ describe("start, in process", () => {
     expect(envelope, JSON.stringify(envelope.error)).toMatchObject({ success: true });
     expect(Number.isSafeInteger(envelope.data!.uid) && envelope.data!.uid > 0).toBe(true);
 
+    expect(await sandbox.stop()).toBe(0);
+  });
+
+  it("masks the API secret in the banner, as every other secret", async () => {
+    const sandbox = await startInProcess(["--api-key", "merchant-key-1", "--api-secret", "my-own-api-secret-123"]);
+    const banner = sandbox.io.stdoutText;
+    expect(banner).toContain("API key    merchant-key-1   secret my••••••••23");
+    expect(banner).not.toContain("my-own-api-secret-123");
     expect(await sandbox.stop()).toBe(0);
   });
 
