@@ -21,7 +21,10 @@ Options:
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
-  --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory)
+  --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory);
+                        one sandbox per DIR at a time
+  --repair              with --data: drop journal lines that cannot be read instead of refusing to start
+                        (a copy of the journal as it was is kept, and the log says what was dropped)
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
   --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
   --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
@@ -44,6 +47,7 @@ const START_OPTIONS = {
   "ipn-timeout": { type: "string" },
   "ipn-hash-field": { type: "string" },
   data: { type: "string" },
+  repair: { type: "boolean" },
   clock: { type: "string" },
   scenario: { type: "string" },
   "api-key": { type: "string" },
@@ -85,6 +89,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   const apiKey = nonEmpty(values["api-key"], "api-key") ?? "sandbox-test-key";
   const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? "sandbox-test-secret";
   const catalog: Catalog | undefined = values.catalog === undefined ? undefined : await loadCatalogFile(values.catalog);
+  if (values.repair && values.data === undefined) throw new UsageError("--repair mends the journal of a --data folder: give --data DIR too");
 
   const logger = createLogger({ format: logFormat as LogFormat, quiet: values.quiet ?? false, write: (line) => io.stdout(line + "\n") });
   let sandbox;
@@ -95,6 +100,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       ipnTimeoutMs,
       ipnHashField: hashField,
       ...(values.data === undefined ? {} : { dataDir: nonEmpty(values.data, "data")! }),
+      ...(values.repair ? { journal: { repair: true } } : {}),
       clock,
       logger,
       extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],
@@ -109,6 +115,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   try {
     ({ url } = await sandbox.listen(port, host));
   } catch (error) {
+    // Let go of the data folder's lock before saying why.
+    await sandbox.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new UsageError(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`);
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`cannot bind to ${host}: no such address on this machine`);

@@ -11,14 +11,15 @@ import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
 import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
+import { storageGuard } from "./control/storage-guard.js";
+import { ApiError } from "./errors.js";
 import { createDispatcher, type Dispatcher } from "./ipn/index.js";
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
 import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
-import { createMemoryStore, type Store } from "./store/index.js";
-import { openJournalStore } from "./store/journal.js";
+import { createMemoryStore, openJournalStore, StoreUnavailableError, type JournalStore, type JournalStoreOptions, type Store } from "./store/index.js";
 import { VERSION } from "./version.js";
 
 export interface SandboxOptions {
@@ -46,6 +47,11 @@ export interface SandboxOptions {
    * everything stays in memory. Not with `store`.
    */
   dataDir?: string;
+  /**
+   * How the `dataDir` journal is kept: `repair` drops bad lines instead of refusing to start (a copy is kept);
+   * compaction thresholds; the file system it writes through (tests hand in one that fails).
+   */
+  journal?: Omit<JournalStoreOptions, "log">;
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
   /** Most bytes in one API or control API request body (default 1 MiB). */
@@ -126,10 +132,33 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
   const catalog = options.catalog ?? createDefaultCatalog(seed);
   if (options.dataDir !== undefined && options.store !== undefined) throw new Error("give dataDir or store, not both");
+  if (options.journal !== undefined && options.dataDir === undefined) throw new Error("journal options need a dataDir");
   const journal =
     options.dataDir === undefined
       ? null
-      : openJournalStore(options.dataDir, { warn: (message) => logger.log({ type: "info", message: `warn ${message}` }) });
+      : openJournalStore(options.dataDir, { ...options.journal, log: (level, message) => logger.log({ type: "info", message: `${level} ${message}` }) });
+  try {
+    return assemble(options, { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal });
+  } catch (error) {
+    // The folder's lock goes with the sandbox that could not be made.
+    journal?.close();
+    throw error;
+  }
+}
+
+interface Checked {
+  seed: number;
+  maxBodyBytes: number;
+  ipnAllow: string[] | null;
+  credentials: readonly ApiCredentials[];
+  logger: Logger;
+  catalog: Catalog;
+  journal: JournalStore | null;
+}
+
+/** Builds the sandbox from options already checked, around its store. */
+function assemble(options: SandboxOptions, checked: Checked): Sandbox {
+  const { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal } = checked;
   const clockSpec = typeof options.clock === "object" ? null : (options.clock ?? "real");
   const startAt = resumeAt(clockSpec, journal?.restored.clock ?? null) ?? options.startAt;
   const clock = typeof options.clock === "object" ? options.clock : createClock(clockSpec!, startAt === undefined ? {} : { startAt });
@@ -144,7 +173,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });
   // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids.
-  const restoredUids = journal ? Math.max(0, ...store.listOrders().map((o) => o.uid)) : 0;
+  let restoredUids = 0;
+  if (journal) for (const order of store.listOrders()) restoredUids = Math.max(restoredUids, order.uid);
   const orders = createOrderService({ store, clock, ids: createIdFactory(restoredUids ? seed + restoredUids : seed), dispatcher });
   if (journal) {
     // What was under way when the sandbox stopped goes on: unpaid orders still expire, held IPNs are still sent.
@@ -168,7 +198,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.use(guarded, crossSiteGuard());
   if (options.adminToken !== undefined) app.use(guarded, adminTokenGuard(options.adminToken));
   app.use(guarded, controlBodyLimit(maxBodyBytes));
-  const api = createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance });
+  app.use(guarded, storageGuard(store));
+  // Also while the data folder cannot be written: the engine's "technical work" until it can.
+  const underMaintenance = () => maintenance || store.unavailable() !== null;
+  const api = createApi({ catalog, orders: guardedOrders(orders, store, apiRefusal), clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: underMaintenance });
   app.route(API_BASE_PATH, api.app);
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.route("/", createDashboard({ version: VERSION, store, clock }));
@@ -179,7 +212,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     createControlApi({
       version: VERSION,
       store,
-      orders,
+      orders: guardedOrders(orders, store, (error) => error),
       dispatcher,
       clock,
       maintenance: { get: () => maintenance, set: (on) => void (maintenance = on) },
@@ -289,4 +322,29 @@ function resumeAt(spec: string | null, saved: { now: number; wall: number } | nu
 
 function isLogger(value: unknown): value is Logger {
   return typeof value === "object" && value !== null && typeof (value as Logger).log === "function";
+}
+
+/**
+ * The order service as a request sees it: each change runs under the store's guard, so that one the store cannot
+ * write changes nothing and is refused (`refusal` makes the error the caller answers with).
+ */
+function guardedOrders(orders: OrderService, store: Store, refusal: (error: StoreUnavailableError) => Error): OrderService {
+  const guard = <T>(change: () => T): T => {
+    try {
+      return store.guard(change);
+    } catch (error) {
+      throw error instanceof StoreUnavailableError ? refusal(error) : error;
+    }
+  };
+  return {
+    ...orders,
+    create: (input, merchant) => guard(() => orders.create(input, merchant)),
+    move: (uid, to, moveOptions) => guard(() => orders.move(uid, to, moveOptions)),
+    pay: (uid, cause, fault) => guard(() => orders.pay(uid, cause, fault)),
+  };
+}
+
+/** The merchant API's answer while the data folder cannot be written: the engine's "technical work". */
+function apiRefusal(): ApiError {
+  return new ApiError("maintenance", "Technical work is in progress; try again later");
 }

@@ -13,7 +13,8 @@ import { STATUSES } from "../orders/statuses.js";
 import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
-import type { Store } from "../store/index.js";
+import { StoreUnavailableError, type Store } from "../store/index.js";
+import { storageRefusal } from "./storage-guard.js";
 import { withZod } from "../zod.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
@@ -91,6 +92,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.onError((error, c) => {
     if (error instanceof ControlError) return c.json({ error: { type: error.type, message: error.message } }, error.status);
+    if (error instanceof StoreUnavailableError) return storageRefusal(c, error.reason);
     throw error;
   });
 
@@ -129,7 +131,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/deliveries/:id/resend", (c) => {
     const original = requireDelivery(c.req.param("id"));
-    const resent = dispatcher.resend(original.id);
+    const resent = store.guard(() => dispatcher.resend(original.id));
     if (!resent) throw new ControlError(404, "not_found", `No delivery ${original.id}`);
     return c.json({ deliveries: resent.records }, 201);
   });
@@ -144,13 +146,15 @@ export function createControlApi(deps: ControlDeps): Hono {
     const fields: IpnFields = order
       ? ipnFieldsFor({ ...order, status: body.status }, clock.now())
       : { ...SAMPLE_IPN, newStatus: body.status, timestamp: String(clock.now()) };
-    const { records } = dispatcher.dispatch({
-      orderUID: null,
-      url: body.ipnUrl,
-      secret: body.ipnSecret,
-      fields,
-      fault: body.fault ?? "deliver",
-    });
+    const { records } = store.guard(() =>
+      dispatcher.dispatch({
+        orderUID: null,
+        url: body.ipnUrl,
+        secret: body.ipnSecret,
+        fields,
+        fault: body.fault ?? "deliver",
+      }),
+    );
     return c.json({ deliveries: records }, 201);
   });
 
@@ -163,7 +167,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   });
 
   app.post("/reset", (c) => {
-    store.reset();
+    store.guard(() => store.reset());
     return c.json({ ok: true });
   });
 
