@@ -7,14 +7,14 @@ import { cheapBodyLimit } from "../body-limit.js";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
 import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
-import { maskSecret, maskUrlSecrets } from "../log/index.js";
 import { ipnFieldsFor, MoveRefused, type OrderService } from "../orders/service.js";
 import { STATUSES } from "../orders/statuses.js";
-import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import { StoreUnavailableError, type Store } from "../store/index.js";
+import { listDeliveries, listOrders } from "./listing.js";
 import { storageRefusal } from "./storage-guard.js";
+import { listedDelivery, listedOrder, orderView } from "./views.js";
 import { withZod } from "../zod.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
@@ -98,7 +98,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.get("/health", (c) => c.json({ ok: true, version: deps.version }));
 
-  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => listedOrder(o, orders.readCount(o.uid))) }));
+  app.get("/orders", (c) => listOrders(c, store, orders));
 
   app.get("/orders/:uid", (c) => {
     const order = requireOrder(c.req.param("uid"));
@@ -121,11 +121,7 @@ export function createControlApi(deps: ControlDeps): Hono {
     return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
 
-  app.get("/deliveries", (c) => {
-    const filter = c.req.query("orderUID");
-    const uid = filter === undefined ? undefined : parseUid(filter);
-    return c.json({ deliveries: store.listDeliveries(uid === undefined ? {} : { orderUID: uid }).map(listedDelivery) });
-  });
+  app.get("/deliveries", (c) => listDeliveries(c, store));
 
   app.get("/deliveries/:id", (c) => c.json(requireDelivery(c.req.param("id"))));
 
@@ -274,37 +270,4 @@ async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 function clockView(clock: Clock) {
   const now = clock.now();
   return { kind: clock.kind, speed: clock.speed, now, iso: new Date(now).toISOString() };
-}
-
-/**
- * An order in a listing or the event stream, the views scripts dump into CI logs and shared screens: its secret and
- * the secrets its ipnUrl may carry are masked too. GET /orders/{uid} shows them, for a tester who opens its pages.
- */
-function listedOrder(order: Order, reads = 0) {
-  return { ...orderView(order, null, reads), secret: maskSecret(order.secret), ipnUrl: order.ipnUrl === null ? null : maskUrlSecrets(order.ipnUrl) };
-}
-
-/** A delivery in a listing or the event stream: the secrets its URL may carry masked; GET /deliveries/{id} has it whole. */
-function listedDelivery(record: DeliveryRecord): DeliveryRecord {
-  return { ...record, url: maskUrlSecrets(record.url) };
-}
-
-/** The order as the control API shows it: everything a tester needs, the IPN secret masked, times in Unix ms. */
-function orderView(order: Order, deliveries: DeliveryRecord[] | null, reads = 0) {
-  return {
-    ...publicOrderView({ ...order, hideOutData: false }),
-    createdAt: order.createdAt,
-    expiresAt: order.expiresAt,
-    secret: order.secret,
-    merchant: order.merchant === null ? null : maskSecret(order.merchant),
-    lang: order.lang,
-    hideOutData: order.hideOutData,
-    ipnUrl: order.ipnUrl,
-    ipnSecret: order.ipnSecret === null ? null : maskSecret(order.ipnSecret),
-    depositAddress: order.depositAddress,
-    history: order.history,
-    /** How many times the merchant has read the order through order/get (how it reconciles a lost IPN). */
-    reads,
-    ...(deliveries === null ? {} : { deliveries }),
-  };
 }
