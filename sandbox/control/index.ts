@@ -1,7 +1,6 @@
 // The sandbox's own control API under /_sandbox/: inspect and move orders, deliveries, the clock; real HTTP statuses.
 
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { z } from "zod";
 import { cheapBodyLimit } from "../body-limit.js";
 import type { Clock } from "../clock/index.js";
@@ -12,9 +11,10 @@ import { STATUSES } from "../orders/statuses.js";
 import type { Order } from "../orders/types.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
 import { StoreUnavailableError, type Store } from "../store/index.js";
+import { createEventHub, type EventHubOptions } from "./events.js";
 import { listDeliveries, listOrders } from "./listing.js";
 import { storageRefusal } from "./storage-guard.js";
-import { listedDelivery, listedOrder, orderView } from "./views.js";
+import { orderView } from "./views.js";
 import { withZod } from "../zod.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
@@ -45,6 +45,8 @@ export interface ControlDeps {
   maintenance: { get(): boolean; set(on: boolean): void };
   /** The only hosts a test IPN may go to (canonical, see canonicalIpnHost); null allows any. */
   ipnAllow: readonly string[] | null;
+  /** Bounds of the event stream's history and of each client's lag. */
+  events?: EventHubOptions;
 }
 
 /** The bodies the control API takes, made from zod on first use. */
@@ -89,6 +91,7 @@ const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
 export function createControlApi(deps: ControlDeps): Hono {
   const { store, orders, dispatcher, clock } = deps;
   const app = new Hono();
+  const events = createEventHub(store, deps.events);
 
   app.onError((error, c) => {
     if (error instanceof ControlError) return c.json({ error: { type: error.type, message: error.message } }, error.status);
@@ -175,38 +178,7 @@ export function createControlApi(deps: ControlDeps): Hono {
     return c.json({ on: deps.maintenance.get() });
   });
 
-  app.get("/events", (c) =>
-    streamSSE(c, async (stream) => {
-      const queue: string[] = [];
-      let wake: (() => void) | null = null;
-      const unsubscribe = store.subscribe((change) => {
-        const data =
-          change.kind === "order"
-            ? { kind: "order", order: listedOrder(change.order) }
-            : change.kind === "delivery"
-              ? { kind: "delivery", delivery: listedDelivery(change.delivery) }
-              : { kind: "reset" };
-        queue.push(JSON.stringify(data));
-        wake?.();
-      });
-      stream.onAbort(unsubscribe);
-      await stream.writeSSE({ event: "hello", data: JSON.stringify({ version: deps.version }) });
-      while (!stream.aborted) {
-        const next = queue.shift();
-        if (next !== undefined) {
-          await stream.writeSSE({ event: "change", data: next });
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 15_000).unref();
-        });
-        wake = null;
-        if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: "ping", data: "{}" });
-      }
-      unsubscribe();
-    }),
-  );
+  app.get("/events", (c) => events.serve(c, deps.version));
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound handler is not consulted.
   app.all("/*", (c) =>
