@@ -3,7 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, DEFAULT_SEED, VERSION, isLoopbackHost, maskSecret } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
-import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, UsageError, type CliIo } from "./args.js";
+import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parsed, untilAborted, urlFlag, UsageError, type CliIo } from "./args.js";
 
 export const DEFAULT_PORT = 7070;
 
@@ -25,6 +25,8 @@ Options:
                         one sandbox per DIR at a time
   --repair              with --data: drop journal lines that cannot be read instead of refusing to start
                         (a copy of the journal as it was is kept, and the log says what was dropped)
+  --public-url URL      a URL clients reach the sandbox by, when that is by a host name other than
+                        localhost (repeatable); requests naming any other host get 421
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
   --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
   --api-key KEY         the API key accepted by the apikey/hash authorization (default sandbox-test-key)
@@ -48,6 +50,7 @@ const START_OPTIONS = {
   "ipn-hash-field": { type: "string" },
   data: { type: "string" },
   repair: { type: "boolean" },
+  "public-url": { type: "string", multiple: true },
   clock: { type: "string" },
   scenario: { type: "string" },
   "api-key": { type: "string" },
@@ -90,6 +93,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? "sandbox-test-secret";
   const catalog: Catalog | undefined = values.catalog === undefined ? undefined : await loadCatalogFile(values.catalog);
   if (values.repair && values.data === undefined) throw new UsageError("--repair mends the journal of a --data folder: give --data DIR too");
+  const publicUrls = (values["public-url"] ?? []).map((url) => urlFlag(url, "public-url")!);
 
   const logger = createLogger({ format: logFormat as LogFormat, quiet: values.quiet ?? false, write: (line) => io.stdout(line + "\n") });
   let sandbox;
@@ -101,6 +105,7 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       ipnHashField: hashField,
       ...(values.data === undefined ? {} : { dataDir: nonEmpty(values.data, "data")! }),
       ...(values.repair ? { journal: { repair: true } } : {}),
+      ...(publicUrls.length > 0 ? { publicUrls } : {}),
       clock,
       logger,
       extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],

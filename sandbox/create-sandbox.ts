@@ -1,8 +1,8 @@
 // createSandbox(): wires catalogue, store, clock, dispatcher, API and control API into one app that can listen.
 
-import { createAdaptorServer } from "@hono/node-server";
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { Hono } from "hono";
 import { API_BASE_PATH, createApi } from "./api/index.js";
 import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
@@ -11,6 +11,7 @@ import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
 import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
+import { createHostCheck, publicUrlHost, type HostCheck } from "./control/host-check.js";
 import { storageGuard } from "./control/storage-guard.js";
 import { ApiError } from "./errors.js";
 import { createDispatcher, type Dispatcher } from "./ipn/index.js";
@@ -52,6 +53,12 @@ export interface SandboxOptions {
    * compaction thresholds; the file system it writes through (tests hand in one that fails).
    */
   journal?: Omit<JournalStoreOptions, "log">;
+  /**
+   * The URLs clients reach the sandbox by, when that is by a host name other than localhost: a request whose Host
+   * header names anything but an IP address, localhost, the bound host or one of these is refused with 421, as DNS
+   * rebinding would send it.
+   */
+  publicUrls?: readonly string[];
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
   /** Most bytes in one API or control API request body (default 1 MiB). */
@@ -114,6 +121,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     throw new RangeError(`maxBodyBytes must be an integer of at least 1024, got ${maxBodyBytes}`);
   }
   if (options.adminToken !== undefined) assertAdminToken(options.adminToken);
+  const hostCheck = createHostCheck(
+    (options.publicUrls ?? []).map((url) => {
+      try {
+        return publicUrlHost(url);
+      } catch (error) {
+        throw new Error(`publicUrls: ${(error as Error).message}`);
+      }
+    }),
+  );
   const ipnAllow =
     options.ipnAllow === undefined
       ? null
@@ -138,7 +154,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       ? null
       : openJournalStore(options.dataDir, { ...options.journal, log: (level, message) => logger.log({ type: "info", message: `${level} ${message}` }) });
   try {
-    return assemble(options, { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal });
+    return assemble(options, { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal, hostCheck });
   } catch (error) {
     // The folder's lock goes with the sandbox that could not be made.
     journal?.close();
@@ -154,11 +170,12 @@ interface Checked {
   logger: Logger;
   catalog: Catalog;
   journal: JournalStore | null;
+  hostCheck: HostCheck;
 }
 
 /** Builds the sandbox from options already checked, around its store. */
 function assemble(options: SandboxOptions, checked: Checked): Sandbox {
-  const { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal } = checked;
+  const { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal, hostCheck } = checked;
   const clockSpec = typeof options.clock === "object" ? null : (options.clock ?? "real");
   const startAt = resumeAt(clockSpec, journal?.restored.clock ?? null) ?? options.startAt;
   const clock = typeof options.clock === "object" ? options.clock : createClock(clockSpec!, startAt === undefined ? {} : { startAt });
@@ -239,6 +256,8 @@ function assemble(options: SandboxOptions, checked: Checked): Sandbox {
   // away, without matching it against every page and control route and without Hono's context; anything the core
   // leaves (and everything else) goes to the whole app, where the same core is mounted, so app.request() sees the same.
   const serverFetch = (request: Request, env: unknown): Response | Promise<Response> => {
+    const host = (env as Partial<HttpBindings> | undefined)?.incoming?.headers.host;
+    if (!hostCheck.allows(host)) return hostCheck.refuse(host!);
     if (!isApiUrl(request.url)) return app.fetch(request, env);
     const fail = (error: unknown) => internalError(error, request.method, new URL(request.url).pathname);
     try {
@@ -283,6 +302,8 @@ function assemble(options: SandboxOptions, checked: Checked): Sandbox {
         });
       });
       server = created;
+      // Bound by a name: that name reaches it too.
+      if (isIP(host.replace(/^\[(.*)\]$/, "$1")) === 0) hostCheck.allowName(host);
       const address = created.address() as AddressInfo;
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
       url = `http://${shownHost}:${address.port}`;
