@@ -9,8 +9,9 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { distModule, firstOk, freePort, get, HOST, loadSandbox, median, postJson, profileFlags, profileInto, REPO, spawnChild, type Child } from "./lib.js";
+import { dashboardCase, replayCase } from "./store-cases.js";
 
-const CASES = ["create", "get", "ipn", "happy", "heap", "start"] as const;
+const CASES = ["create", "get", "ipn", "happy", "heap", "start", "replay", "dashboard"] as const;
 type CaseId = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -251,6 +252,8 @@ function floorDetails(run: Comparison) {
 // --- cases ------------------------------------------------------------------------------------------------------
 
 const cases: Record<CaseId, () => Promise<CaseResult>> = {
+  replay: replayCase,
+  dashboard: dashboardCase,
   async create() {
     const { child, url } = await startSandbox("sandbox-order-create");
     try {
