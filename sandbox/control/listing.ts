@@ -3,19 +3,17 @@
 
 import type { Context } from "hono";
 import { ControlError } from "../errors.js";
-import type { DeliveryOutcome, DeliveryRecord } from "../ipn/index.js";
+import type { DeliveryRecord } from "../ipn/index.js";
 import type { OrderService } from "../orders/service.js";
 import { STATUSES, type OrderStatus } from "../orders/statuses.js";
 import type { Order } from "../orders/types.js";
-import type { DeliveryQuery, OrderQuery, Page, Store } from "../store/index.js";
+import { DELIVERY_OUTCOMES, type DeliveryQuery, type OrderQuery, type Page, type Store } from "../store/index.js";
 import { listedDelivery, listedOrder } from "./views.js";
 
 /** The most items one page may ask for. */
 export const MAX_PAGE_LIMIT = 1000;
 /** Items per chunk when a listing without `limit` is streamed whole. */
 const STREAM_PAGE = 100;
-
-const OUTCOMES: readonly DeliveryOutcome[] = ["pending", "held", "accepted", "rejected", "timeout", "error", "dropped"];
 
 const ORDER_PARAMS = ["limit", "cursor", "order", "status", "uid"] as const;
 const DELIVERY_PARAMS = ["limit", "cursor", "order", "orderUID", "status", "outcome"] as const;
@@ -81,7 +79,7 @@ export function listDeliveries(c: Context, store: Store): Response {
   const q = readQuery(c, DELIVERY_PARAMS);
   const orderUID = positive(q.orderUID, "orderUID");
   const status = oneOf<OrderStatus>(q.status, "status", STATUSES);
-  const outcome = oneOf(q.outcome, "outcome", OUTCOMES);
+  const outcome = oneOf(q.outcome, "outcome", DELIVERY_OUTCOMES);
   if (q.cursor !== undefined && !/^d\d{1,15}$/.test(q.cursor)) {
     throw new ControlError(400, "bad_request", `cursor is the next of an earlier page, such as "d17", got ${JSON.stringify(q.cursor)}`);
   }

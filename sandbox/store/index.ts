@@ -5,5 +5,6 @@ export { StoreUnavailableError } from "./types.js";
 export { createMemoryStore, deliveryNumber, type MemoryStoreOptions } from "./memory.js";
 export { JOURNAL_FILE, openJournalStore, type JournalStore, type JournalStoreOptions, type RestoredState } from "./journal.js";
 export { JournalError } from "./replay.js";
+export { DELIVERY_OUTCOMES } from "./lines.js";
 export { DataDirLockedError, LOCK_FILE } from "./lock.js";
 export { nodeJournalFs, type JournalFs } from "./fs.js";

@@ -20,10 +20,10 @@ export type JournalLine =
   | { t: "reset" }
   | { t: "clock"; now: number; wall: number };
 
-/** Every delivery outcome, so that the schema takes exactly the outcomes the dispatcher records. */
-const OUTCOMES = ["pending", "held", "accepted", "rejected", "timeout", "error", "dropped"] as const satisfies readonly DeliveryOutcome[];
+/** Every delivery outcome, so that the schema (and the listings' filter) take exactly those the dispatcher records. */
+export const DELIVERY_OUTCOMES = ["pending", "held", "accepted", "rejected", "timeout", "error", "dropped"] as const satisfies readonly DeliveryOutcome[];
 // Fails to compile when DeliveryOutcome gains a member this list lacks.
-const everyOutcome: Exclude<DeliveryOutcome, (typeof OUTCOMES)[number]> extends never ? true : never = true;
+const everyOutcome: Exclude<DeliveryOutcome, (typeof DELIVERY_OUTCOMES)[number]> extends never ? true : never = true;
 void everyOutcome;
 
 /**
@@ -91,7 +91,7 @@ const lineSchema = withZod((z) => {
     hashedString: z.string().nullable(),
     fault: z.enum(FAULTS),
     faultDetail: z.string().nullable(),
-    outcome: z.enum(OUTCOMES),
+    outcome: z.enum(DELIVERY_OUTCOMES),
     dueAt: ms.nullable(),
     group: z.string(),
     sentAt: ms.nullable(),
