@@ -1,9 +1,9 @@
 // exchanger-sandbox start: parses its flags and runs a sandbox until stopped; owns no logic of its own.
 
 import type { ParseArgsConfig } from "node:util";
-import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, DEFAULT_PORT, TEST_CREDENTIALS, VERSION, isLoopbackHost } from "../sandbox/index.js";
+import { API_BASE_PATH, loadCatalogFile, type Catalog, CLOCK_KINDS_HELP, CONTROL_BASE_PATH, DEFAULT_IPN_TIMEOUT_MS, MAX_IPN_TIMEOUT_MS, createLogger, LOG_FORMATS, type LogFormat, exampleCreateParams, createSandbox, drawSeed, MAX_CATALOG_SEED, DEFAULT_PORT, TEST_CREDENTIALS, VERSION, isLoopbackHost, maskSecret } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
-import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parseFlags, untilAborted, UsageError, type CliIo } from "./args.js";
+import { adminTokenFlag, clockFlag, hashFieldFlag, hostListFlag, integer, nonEmpty, parseFlags, untilAborted, urlFlag, UsageError, type CliIo } from "./args.js";
 
 export { DEFAULT_PORT };
 
@@ -22,7 +22,12 @@ Options:
   --catalog FILE        a JSON route catalogue ({"routes": [...]}) replacing the generated one
   --ipn-timeout MS      how long a merchant may take to answer an IPN (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
-  --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory)
+  --data DIR            keep orders, deliveries and the clock in DIR across restarts (default: in memory);
+                        one sandbox per DIR at a time
+  --repair              with --data: drop journal lines that cannot be read instead of refusing to start
+                        (a copy of the journal as it was is kept, and the log says what was dropped)
+  --public-url URL      a URL clients reach the sandbox by, when that is by a host name other than
+                        localhost (repeatable); requests naming any other host get 421
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default real)
   --scenario NAME       play this built-in scenario on every new order (see: exchanger-sandbox scenarios)
   --api-key KEY         the API key accepted by the apikey/hash authorization (default ${TEST_CREDENTIALS.apiKey})
@@ -45,6 +50,8 @@ const START_OPTIONS = {
   "ipn-timeout": { type: "string" },
   "ipn-hash-field": { type: "string" },
   data: { type: "string" },
+  repair: { type: "boolean" },
+  "public-url": { type: "string", multiple: true },
   clock: { type: "string" },
   scenario: { type: "string" },
   "api-key": { type: "string" },
@@ -87,6 +94,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   const apiKey = nonEmpty(values["api-key"], "api-key") ?? TEST_CREDENTIALS.apiKey;
   const apiSecret = nonEmpty(values["api-secret"], "api-secret") ?? TEST_CREDENTIALS.apiSecret;
   const catalog: Catalog | undefined = values.catalog === undefined ? undefined : await loadCatalogFile(values.catalog);
+  if (values.repair && values.data === undefined) throw new UsageError("--repair mends the journal of a --data folder: give --data DIR too");
+  const publicUrls = (values["public-url"] ?? []).map((url) => urlFlag(url, "public-url")!);
 
   const logger = createLogger({ format: logFormat as LogFormat, quiet: values.quiet ?? false, write: (line) => io.stdout(line + "\n") });
   let sandbox;
@@ -97,6 +106,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
       ipnTimeoutMs,
       ipnHashField: hashField,
       ...(values.data === undefined ? {} : { dataDir: nonEmpty(values.data, "data")! }),
+      ...(values.repair ? { journal: { repair: true } } : {}),
+      ...(publicUrls.length > 0 ? { publicUrls } : {}),
       clock,
       logger,
       extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs, ...(defaultScenario ? { defaultScenario } : {}) })],
@@ -111,6 +122,8 @@ export async function start(args: readonly string[], io: CliIo): Promise<number>
   try {
     ({ url } = await sandbox.listen(port, host));
   } catch (error) {
+    // Let go of the data folder's lock before saying why.
+    await sandbox.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new UsageError(`port ${port} on ${host} is in use; pick another with --port (0 picks a free one)`);
     if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UsageError(`cannot bind to ${host}: no such address on this machine`);
@@ -148,11 +161,13 @@ export function banner(url: string, catalog: Catalog, seed: number, apiKey: stri
   const body = JSON.stringify(exampleCreateParams(route, { ipnUrl: `${url}${CONTROL_BASE_PATH}/inbox/quickstart`, ipnSecret: "change-me" }));
   // The token itself is never printed: whoever started the sandbox has it, and logs are often shared.
   const auth = adminToken ? ` -H "Authorization: Bearer $ADMIN_TOKEN"` : "";
+  // The test pair is public (it is in the docs); a secret of the user's own is masked like every other secret.
+  const shownSecret = apiSecret === TEST_CREDENTIALS.apiSecret ? apiSecret : maskSecret(apiSecret);
   const dashboard = adminToken ? `${url}${CONTROL_BASE_PATH}/?token=<admin token>   (once; it sets a cookie)` : `${url}${CONTROL_BASE_PATH}/`;
   return `exchanger-sandbox ${VERSION} (seed ${seed}, ${catalog.routes.length} routes)
   API base   ${url}${API_BASE_PATH}/
   Dashboard  ${dashboard}
-  API key    ${apiKey}   secret ${apiSecret}   (optional: without it an order is public)
+  API key    ${apiKey}   secret ${shownSecret}   (optional: without it an order is public)
 
 Create an order (${route.from.symbol} → ${route.to.symbol}); its IPNs go to the sandbox's own inbox until you point ipnUrl at your handler:
   curl -s ${url}${API_BASE_PATH}/public/exchanger/order/create/ -H 'Content-Type: application/json' -d '${body}'

@@ -1,8 +1,8 @@
 // createSandbox(): wires catalogue, store, clock, dispatcher, API and control API into one app that can listen.
 
-import { createAdaptorServer } from "@hono/node-server";
+import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { Hono } from "hono";
 import { API_BASE_PATH, createApi } from "./api/index.js";
 import { TEST_CREDENTIALS, type ApiCredentials } from "./api/auth.js";
@@ -11,6 +11,9 @@ import { createClock, type Clock } from "./clock/index.js";
 import { CONTROL_BASE_PATH, controlBodyLimit, createControlApi } from "./control/index.js";
 import { adminTokenGuard, assertAdminToken, crossSiteGuard } from "./control/admin-auth.js";
 import { createDashboard } from "./control/dashboard.js";
+import { createHostCheck, publicUrlHost, type HostCheck } from "./control/host-check.js";
+import { storageGuard } from "./control/storage-guard.js";
+import { ApiError } from "./errors.js";
 import { createInbox } from "./inbox/index.js";
 import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher } from "./ipn/index.js";
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
@@ -18,8 +21,7 @@ import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
 import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
-import { createMemoryStore, type Store } from "./store/index.js";
-import { openJournalStore } from "./store/journal.js";
+import { createMemoryStore, openJournalStore, StoreUnavailableError, type JournalStore, type JournalStoreOptions, type Store } from "./store/index.js";
 import { catalogSeedFor, DEFAULT_CATALOG_SEED, drawSeed } from "./seed.js";
 import { VERSION } from "./version.js";
 
@@ -52,6 +54,17 @@ export interface SandboxOptions {
    * everything stays in memory. Not with `store`.
    */
   dataDir?: string;
+  /**
+   * How the `dataDir` journal is kept: `repair` drops bad lines instead of refusing to start (a copy is kept);
+   * compaction thresholds; the file system it writes through (tests hand in one that fails).
+   */
+  journal?: Omit<JournalStoreOptions, "log">;
+  /**
+   * The URLs clients reach the sandbox by, when that is by a host name other than localhost: a request whose Host
+   * header names anything but an IP address, localhost, the bound host or one of these is refused with 421, as DNS
+   * rebinding would send it.
+   */
+  publicUrls?: readonly string[];
   /** API key pairs accepted by the `apikey`/`hash` authorization (default: the test pair). */
   credentials?: readonly ApiCredentials[];
   /** Most bytes in one API or control API request body (default 1 MiB). */
@@ -117,6 +130,15 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
     throw new RangeError(`maxBodyBytes must be an integer of at least 1024, got ${maxBodyBytes}`);
   }
   if (options.adminToken !== undefined) assertAdminToken(options.adminToken);
+  const hostCheck = createHostCheck(
+    (options.publicUrls ?? []).map((url) => {
+      try {
+        return publicUrlHost(url);
+      } catch (error) {
+        throw new Error(`publicUrls: ${(error as Error).message}`);
+      }
+    }),
+  );
   const ipnAllow =
     options.ipnAllow === undefined
       ? null
@@ -135,10 +157,34 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const logger = isLogger(options.logger) ? options.logger : createLogger(options.logger ?? { quiet: true });
   const catalog = options.catalog ?? createDefaultCatalog(catalogSeedFor(seed));
   if (options.dataDir !== undefined && options.store !== undefined) throw new Error("give dataDir or store, not both");
+  if (options.journal !== undefined && options.dataDir === undefined) throw new Error("journal options need a dataDir");
   const journal =
     options.dataDir === undefined
       ? null
-      : openJournalStore(options.dataDir, { warn: (message) => logger.log({ type: "info", message: `warn ${message}` }) });
+      : openJournalStore(options.dataDir, { ...options.journal, log: (level, message) => logger.log({ type: "info", message: `${level} ${message}` }) });
+  try {
+    return assemble(options, { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal, hostCheck });
+  } catch (error) {
+    // The folder's lock goes with the sandbox that could not be made.
+    journal?.close();
+    throw error;
+  }
+}
+
+interface Checked {
+  seed: number;
+  maxBodyBytes: number;
+  ipnAllow: string[] | null;
+  credentials: readonly ApiCredentials[];
+  logger: Logger;
+  catalog: Catalog;
+  journal: JournalStore | null;
+  hostCheck: HostCheck;
+}
+
+/** Builds the sandbox from options already checked, around its store. */
+function assemble(options: SandboxOptions, checked: Checked): Sandbox {
+  const { seed, maxBodyBytes, ipnAllow, credentials, logger, catalog, journal, hostCheck } = checked;
   const clockSpec = typeof options.clock === "object" ? null : (options.clock ?? "real");
   const startAt = resumeAt(clockSpec, journal?.restored.clock ?? null) ?? options.startAt;
   const clock = typeof options.clock === "object" ? options.clock : createClock(clockSpec!, startAt === undefined ? {} : { startAt });
@@ -154,7 +200,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   });
   // After a restart, ids come from another stream of the same seed, so they do not repeat the first orders' ids (those
   // of orders a reset forgot included).
-  const restoredUids = journal ? journal.restored.lastUid : 0;
+  const restoredUids = journal ? store.lastUid() : 0;
   const orders = createOrderService({ store, clock, ids: createIdFactory(restoredUids ? seed + restoredUids : seed), dispatcher });
   if (journal) {
     // What was under way when the sandbox stopped goes on: unpaid orders still expire, held IPNs are still sent.
@@ -181,7 +227,10 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.post(`${CONTROL_BASE_PATH}/inbox/:name`, controlBodyLimit(maxBodyBytes), (c) => inbox.post(c));
   if (options.adminToken !== undefined) app.use(guarded, adminTokenGuard(options.adminToken));
   app.use(guarded, controlBodyLimit(maxBodyBytes));
-  const api = createApi({ catalog, orders, clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: () => maintenance });
+  app.use(guarded, storageGuard(store));
+  // Also while the data folder cannot be written: the engine's "technical work" until it can.
+  const underMaintenance = () => maintenance || store.unavailable() !== null;
+  const api = createApi({ catalog, orders: guardedOrders(orders, store, apiRefusal), clock, logger, credentials, maxBodyBytes, ipnAllow, isUnderMaintenance: underMaintenance });
   app.route(API_BASE_PATH, api.app);
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.route("/", createDashboard({ version: VERSION, store, clock, inbox }));
@@ -194,7 +243,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
       version: VERSION,
       seed,
       store,
-      orders,
+      orders: guardedOrders(orders, store, (error) => error),
       dispatcher,
       clock,
       maintenance: { get: () => maintenance, set: (on) => void (maintenance = on) },
@@ -221,6 +270,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   // away, without matching it against every page and control route and without Hono's context; anything the core
   // leaves (and everything else) goes to the whole app, where the same core is mounted, so app.request() sees the same.
   const serverFetch = (request: Request, env: unknown): Response | Promise<Response> => {
+    const host = (env as Partial<HttpBindings> | undefined)?.incoming?.headers.host;
+    if (!hostCheck.allows(host)) return hostCheck.refuse(host!);
     if (!isApiUrl(request.url)) return app.fetch(request, env);
     const fail = (error: unknown) => internalError(error, request.method, new URL(request.url).pathname);
     try {
@@ -265,6 +316,8 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
         });
       });
       server = created;
+      // Bound by a name: that name reaches it too.
+      if (isIP(host.replace(/^\[(.*)\]$/, "$1")) === 0) hostCheck.allowName(host);
       const address = created.address() as AddressInfo;
       const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
       url = `http://${shownHost}:${address.port}`;
@@ -304,4 +357,29 @@ function resumeAt(spec: string | null, saved: { now: number; wall: number } | nu
 
 function isLogger(value: unknown): value is Logger {
   return typeof value === "object" && value !== null && typeof (value as Logger).log === "function";
+}
+
+/**
+ * The order service as a request sees it: each change runs under the store's guard, so that one the store cannot
+ * write changes nothing and is refused (`refusal` makes the error the caller answers with).
+ */
+function guardedOrders(orders: OrderService, store: Store, refusal: (error: StoreUnavailableError) => Error): OrderService {
+  const guard = <T>(change: () => T): T => {
+    try {
+      return store.guard(change);
+    } catch (error) {
+      throw error instanceof StoreUnavailableError ? refusal(error) : error;
+    }
+  };
+  return {
+    ...orders,
+    create: (input, merchant) => guard(() => orders.create(input, merchant)),
+    move: (uid, to, moveOptions) => guard(() => orders.move(uid, to, moveOptions)),
+    pay: (uid, cause, fault) => guard(() => orders.pay(uid, cause, fault)),
+  };
+}
+
+/** The merchant API's answer while the data folder cannot be written: the engine's "technical work". */
+function apiRefusal(): ApiError {
+  return new ApiError("maintenance", "Technical work is in progress; try again later");
 }

@@ -52,10 +52,22 @@ export {
   type TamperableField,
 } from "./ipn/index.js";
 export { createClock, parseClockSpec, CLOCK_KINDS_HELP, type Clock, type ClockKind } from "./clock/index.js";
-export { createLogger, LOG_FORMATS, type Logger, type LogFormat } from "./log/index.js";
+export { createLogger, LOG_FORMATS, maskSecret, type Logger, type LogFormat } from "./log/index.js";
 /** Loads zod on first use (the sandbox's parts and scenarios validate with it; starting does not need it). */
 export { withZod } from "./zod.js";
-export { createMemoryStore, type Store } from "./store/index.js";
+export {
+  createMemoryStore,
+  DataDirLockedError,
+  JournalError,
+  nodeJournalFs,
+  StoreUnavailableError,
+  type DeliveryQuery,
+  type JournalFs,
+  type JournalStoreOptions,
+  type OrderQuery,
+  type Page,
+  type Store,
+} from "./store/index.js";
 export { VERSION } from "./version.js";
 export {
   createControlClient,

@@ -198,6 +198,14 @@ describe("start, in process", () => {
     expect(await sandbox.stop()).toBe(0);
   });
 
+  it("masks the API secret in the banner, as every other secret", async () => {
+    const sandbox = await startInProcess(["--api-key", "merchant-key-1", "--api-secret", "my-own-api-secret-123"]);
+    const banner = sandbox.io.stdoutText;
+    expect(banner).toContain("API key    merchant-key-1   secret my••••••••23");
+    expect(banner).not.toContain("my-own-api-secret-123");
+    expect(await sandbox.stop()).toBe(0);
+  });
+
   it("shows a seed of its own in the banner and /health without --seed, and the one given with it", async () => {
     const drawn = await startInProcess([]);
     const seed = Number(/\(seed (\d+), 12 routes\)/.exec(drawn.io.stdoutText)?.[1]);

@@ -140,6 +140,25 @@ describe("the merchant API's limits on fields and lists", () => {
     const body = `{"a":${"[".repeat(maxJsonDepth + 1)}${"]".repeat(maxJsonDepth + 1)}}`;
     await refused({ body, headers: { "content-type": "application/json" } }, "malformedBody", /nested more than 16 levels/);
   });
+
+  it.each([10_000, 100_000])("refuses JSON nested %i deep with the same error, over HTTP too, never a 500", async (depth) => {
+    const deep = (open: string, leaf: string, close: string) => `{"routeId":${open.repeat(depth)}${leaf}${close.repeat(depth)}}`;
+    for (const body of [deep("[", "", "]"), deep('{"a":', "1", "}")]) {
+      await refused({ body, headers: { "content-type": "application/json" } }, "malformedBody", /nested more than 16 levels/);
+      const res = await fetch(`${url}${CREATE}`, { method: "POST", body, headers: { "content-type": "application/json" } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { error: { errorCode: number } }).error.errorCode).toBe(ERROR_CODES.malformedBody);
+    }
+  });
+});
+
+describe("the control API's bodies", () => {
+  it("answers JSON nested 10,000 deep with 400, never a 500", async () => {
+    const body = `{"status":"waitPayment","fault":${'{"type":'.repeat(10_000)}"x"${"}".repeat(10_000)}}`;
+    const res = await fetch(`${url}/_sandbox/ipn`, { method: "POST", body, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe("bad_request");
+  });
 });
 
 describe("the control API's body size limit", () => {

@@ -164,6 +164,9 @@ describe("secrets stay out of the log", () => {
       `orderUID=${uid}&order%53ecret=${secret}`,
       `orderUID=${uid}&orderSecret[0]=${secret}`,
       `orderUID=${uid}&ORDERSECRET=${secret}&type=payment`,
+      // Under another name, a decoder still finds it.
+      `orderUID=${uid}&orderSecret=x&x[orderSecret]=${secret}`,
+      `orderUID=${uid}&orderSecret=x&a[0][%6FrderSecret]=${secret}`,
     ];
     for (const query of queries) await (await sandbox.app.request(`${API}order/get/?${query}`)).text();
     await sandbox.app.request(`${API}route/get/?apikey=${API_KEY}&hash=${hash}`);

@@ -174,6 +174,9 @@ export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARA
     const reason = error instanceof Error ? error.message : String(error);
     throw malformed(`The body is not valid JSON (${reason}); send a JSON object such as {"routeId": "…"}`);
   }
+  // Depth first, with a stack of its own: the walks below recurse, and a body nested ten thousand deep would
+  // overflow the call stack before they got to any limit.
+  if (nestedDeeperThan(parsed, limits.maxJsonDepth)) throw malformed(`The JSON body is nested more than ${limits.maxJsonDepth} levels deep`);
   // Checked after parsing rather than by a reviver, which makes JSON.parse several times slower. JSON.parse keeps a
   // "__proto__" key as a plain own property, so the walk sees every key a reviver would, in the same order.
   const forbidden = findForbiddenKey(parsed);
@@ -183,6 +186,17 @@ export function parseJsonParams(text: string, limits: ParamLimits = DEFAULT_PARA
   }
   checkJsonShape(parsed, limits);
   return parsed;
+}
+
+/** True when some value in `root` is more than `max` levels below it; iterative, so any depth is safe to check. */
+function nestedDeeperThan(root: unknown, max: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.depth > max) return true;
+    if (typeof item.value !== "object" || item.value === null) continue;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth: item.depth + 1 });
+  }
+  return false;
 }
 
 /** The first forbidden key in the order a JSON.parse reviver meets them: each value's own keys before its key. */

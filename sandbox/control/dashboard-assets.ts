@@ -22,7 +22,8 @@ pre{white-space:pre-wrap;word-break:break-all;background:var(--soft);padding:.4r
 dl.meta{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;margin:.5rem 0}
 dl.meta div{display:flex;gap:.35rem}
 dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-all}
-form.actions,form.test-ipn{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
+form.actions,form.test-ipn,form.filter{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0}
+nav.pager{display:flex;gap:1.2rem;margin:.8rem 0}
 label{display:inline-flex;gap:.3rem;align-items:center}
 input,select,button{font:inherit}
 input[type=url]{min-width:18rem}
@@ -48,15 +49,23 @@ table.fields th{background:var(--soft);font-weight:600}
 `;
 
 /**
- * The dashboard's script: listens to /_sandbox/events, re-fetches the server-rendered card of whatever changed (so
- * there is one renderer, and it escapes), and sends the action buttons' requests to the control API.
+ * The dashboard's script: listens to /_sandbox/events, re-fetches the server-rendered card of whatever changed on
+ * the page (so there is one renderer, and it escapes), adds new orders to the first page, and sends the action
+ * buttons' requests to the control API.
  */
 export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and actions through the control API.
 (function () {
   "use strict";
-  var base = document.body.getAttribute("data-base");
+  var body = document.body;
+  var base = body.getAttribute("data-base");
   var notice = document.getElementById("notice");
   var live = document.getElementById("live");
+  // The page's view: only the first (newest) page takes new orders, and only those its filters let through.
+  var firstPage = body.getAttribute("data-first-page") === "true";
+  var statusFilter = body.getAttribute("data-status");
+  var uidFilter = body.getAttribute("data-uid");
+  var pageSize = Number(body.getAttribute("data-page-size")) || 25;
+  var newest = Number(body.getAttribute("data-newest")) || 0;
 
   function say(text, isError) {
     notice.textContent = text;
@@ -79,6 +88,12 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
     var keys = Object.keys(dirty);
     dirty = {};
     if (keys.length === 0) return;
+    // Of the orders not on the page yet (new ones), only as many as the page holds, the newest: a burst of
+    // thousands must not become thousands of requests.
+    var fresh = keys.filter(function (k) { return k !== "test" && !document.getElementById("order-" + k); });
+    fresh.sort(function (a, b) { return Number(b) - Number(a); });
+    var skipped = fresh.slice(pageSize);
+    keys = keys.filter(function (k) { return skipped.indexOf(k) === -1; });
     busy = true;
     Promise.all(keys.map(refresh)).then(done, function (error) { say("Could not refresh: " + error, true); done(); });
     function done() {
@@ -112,10 +127,24 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
         insertOrder(fresh);
       }
     }
-    var count = document.getElementById("order-count");
-    if (count) count.textContent = String(document.querySelectorAll("#orders > [data-uid]").length);
+    var cards = document.querySelectorAll("#orders > [data-uid]");
+    // The first page keeps its size: the oldest cards make room for new ones, and "older" now starts after the last
+    // card left, so that the ones pushed off are on the next page.
+    if (cards.length > pageSize) {
+      for (var i = cards.length - 1; i >= pageSize; i--) cards[i].remove();
+      var older = document.getElementById("older");
+      if (!older) {
+        older = document.createElement("a");
+        older.id = "older";
+        older.textContent = "older \u00bb";
+        document.querySelector("nav.pager").appendChild(older);
+      }
+      var next = new URL(location.href);
+      next.searchParams.set("cursor", cards[pageSize - 1].getAttribute("data-uid"));
+      older.href = next.pathname + next.search;
+    }
     var empty = document.getElementById("no-orders");
-    if (empty) empty.hidden = document.querySelectorAll("#orders > [data-uid]").length > 0;
+    if (empty) empty.hidden = cards.length > 0;
   }
 
   // Newest first, as the server renders them.
@@ -141,18 +170,40 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
     });
   }
 
+  function onPage(uid) {
+    return document.getElementById("order-" + uid) !== null;
+  }
+
+  // A new order joins the first page when the filters let it through; the count of all orders goes up either way.
+  function noteOrder(order) {
+    var uid = String(order.uid);
+    if (onPage(uid)) { mark(uid); return; }
+    if (order.uid <= newest) return;
+    newest = order.uid;
+    var count = document.getElementById("order-count");
+    if (count) count.textContent = String(Number(count.textContent) + 1);
+    if (!firstPage) return;
+    if (uidFilter && uidFilter !== uid) return;
+    if (statusFilter && statusFilter !== order.status) return;
+    mark(uid);
+  }
+
+  // Sent Last-Event-ID by the browser when it reconnects, the server replays what was missed, or says "resync" when
+  // it cannot: then only a reload shows the truth.
   var source = new EventSource(base + "/events");
   source.addEventListener("hello", function () { live.textContent = "● live"; live.setAttribute("data-live", "true"); });
   source.addEventListener("error", function () { live.textContent = "○ reconnecting…"; live.setAttribute("data-live", "false"); });
+  source.addEventListener("resync", function () { location.reload(); });
   source.addEventListener("change", function (event) {
     var change = JSON.parse(event.data);
-    if (change.kind === "order") mark(String(change.order.uid));
+    if (change.kind === "order") noteOrder(change.order);
     else if (change.kind === "delivery") {
-      mark(change.delivery.orderUID === null ? "test" : String(change.delivery.orderUID));
+      var owner = change.delivery.orderUID;
+      if (owner === null) mark("test");
+      else if (onPage(String(owner))) mark(String(owner));
       // An IPN to the sandbox's own inbox: its record changes once the inbox has answered, so the verdict is there.
       if (change.delivery.url.indexOf(base + "/inbox/") !== -1) mark("inbox");
-    }
-    else if (change.kind === "reset") location.reload();
+    } else if (change.kind === "reset") location.reload();
   });
 
   // ---- actions through the control API

@@ -1,18 +1,15 @@
-// The dashboard at /_sandbox/: every order with a timeline of its moves and IPN deliveries, live, with actions.
+// The dashboard at /_sandbox/: a page of orders at a time, newest first, each with a timeline of its moves and IPN
+// deliveries, live, with actions, a search by uid and a status filter.
 
 import { Hono, type Context } from "hono";
-import type { Child } from "hono/jsx";
-import type { HtmlEscapedString } from "hono/utils/html";
 import type { Clock } from "../clock/index.js";
-import { FAULTS, type DeliveryRecord } from "../ipn/index.js";
-import { maskSecret, maskUrlSecrets } from "../log/index.js";
-import { UNPAID_STATUSES } from "../orders/service.js";
-import { STATUSES, TRANSITIONS } from "../orders/statuses.js";
-import type { HistoryEntry, Order } from "../orders/types.js";
-import { pagePath } from "../pages/index.js";
+import type { DeliveryRecord } from "../ipn/index.js";
+import { isOrderStatus, STATUSES, type OrderStatus } from "../orders/statuses.js";
+import type { Order } from "../orders/types.js";
 import { InboxPanel, type Inbox } from "../inbox/index.js";
 import type { Store } from "../store/index.js";
 import { DASHBOARD_CSS, DASHBOARD_ICON_SVG, DASHBOARD_JS } from "./dashboard-assets.js";
+import { FaultSelect, OrderCard, StatusSelect, TestIpnList } from "./dashboard-cards.js";
 import { CONTROL_BASE_PATH } from "./index.js";
 
 export interface DashboardDeps {
@@ -33,33 +30,72 @@ export const DASHBOARD_PATHS = {
   inbox: `${CONTROL_BASE_PATH}/dashboard/inbox`,
 } as const;
 
+/** Orders on one page of the dashboard, and the most a `limit` may ask for. */
+export const DASHBOARD_PAGE_SIZE = 25;
+const MAX_DASHBOARD_PAGE = 100;
+/** Test IPNs shown, the latest first. */
+const TEST_IPNS_SHOWN = 20;
+
 const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
   "Content-Security-Policy":
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-    "form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   "Referrer-Policy": "no-referrer",
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
 };
 
+/** What the page shows: its filters and where it starts, read leniently from the query (a bad value is ignored). */
+interface View {
+  status: OrderStatus | null;
+  uid: number | null;
+  /** Older than this uid; null for the first (newest) page. */
+  before: number | null;
+  limit: number;
+}
+
+function readView(c: Context): View {
+  const whole = (raw: string | undefined) => (raw !== undefined && /^\d{1,15}$/.test(raw) && Number(raw) > 0 ? Number(raw) : null);
+  const status = c.req.query("status");
+  const limit = whole(c.req.query("limit"));
+  return {
+    status: status !== undefined && isOrderStatus(status) ? status : null,
+    uid: whole(c.req.query("uid")?.trim().replace(/^#/, "")),
+    before: whole(c.req.query("cursor")),
+    limit: limit === null ? DASHBOARD_PAGE_SIZE : Math.min(limit, MAX_DASHBOARD_PAGE),
+  };
+}
+
 /** Builds the dashboard's app, with absolute paths; mount it at the root before the control API's catch-all. */
 export function createDashboard(deps: DashboardDeps): Hono {
   const { store, clock } = deps;
   const app = new Hono();
-  const html = async (c: Context, element: HtmlEscapedString | Promise<HtmlEscapedString>, prefix = "") => {
+  /** Renders a page or fragment; one with cards that wait for their turn renders to a promise. */
+  const html = async (c: Context, element: { toString(): string | Promise<string> }, prefix = "") => {
     for (const [name, value] of Object.entries(DASHBOARD_HEADERS)) c.header(name, value);
-    return c.html(prefix + (await element));
+    return c.html(prefix + (await element.toString()));
   };
   const asset = (body: string, type: string) => (c: Context) =>
     c.body(body, 200, { "Content-Type": type, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" });
+  const testIpns = () => store.pageDeliveries({ limit: TEST_IPNS_SHOWN, newestFirst: true, orderUID: null }).items;
 
-  app.get(DASHBOARD_PATHS.page, (c) =>
-    html(
+  app.get(DASHBOARD_PATHS.page, (c) => {
+    const view = readView(c);
+    const page = store.pageOrders({
+      limit: view.limit,
+      newestFirst: true,
+      ...(view.before === null ? {} : { after: view.before }),
+      ...(view.status === null ? {} : { status: view.status }),
+      ...(view.uid === null ? {} : { uid: view.uid }),
+    });
+    const newest = store.pageOrders({ limit: 1, newestFirst: true }).items[0]?.uid ?? 0;
+    const cards = page.items.map((order) => ({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
+    return html(
       c,
-      Dashboard({ version: deps.version, clockKind: clock.kind, orders: store.listOrders(), deliveries: store.listDeliveries(), inboxes: deps.inbox.all() }),
+      Dashboard({ version: deps.version, clockKind: clock.kind, view, cards, next: page.next, total: store.countOrders(), newest, testIpns: testIpns(), inboxes: deps.inbox.all() }),
       "<!doctype html>",
-    ),
-  );
+    );
+  });
   app.get(DASHBOARD_PATHS.stylesheet, asset(DASHBOARD_CSS, "text/css; charset=utf-8"));
   app.get(DASHBOARD_PATHS.script, asset(DASHBOARD_JS, "text/javascript; charset=utf-8"));
   app.get(DASHBOARD_PATHS.icon, asset(DASHBOARD_ICON_SVG, "image/svg+xml"));
@@ -69,27 +105,63 @@ export function createDashboard(deps: DashboardDeps): Hono {
     if (!order) return c.text(`No order ${raw}`, 404);
     return html(c, OrderCard({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
   });
-  app.get(DASHBOARD_PATHS.testIpns, (c) => html(c, TestIpnList({ deliveries: testDeliveries(store.listDeliveries()) })));
+  app.get(DASHBOARD_PATHS.testIpns, (c) => html(c, TestIpnList({ deliveries: testIpns() })));
   app.get(DASHBOARD_PATHS.inbox, (c) => html(c, InboxPanel({ boxes: deps.inbox.all(), base: CONTROL_BASE_PATH })));
   return app;
 }
 
-const testDeliveries = (deliveries: DeliveryRecord[]) => deliveries.filter((d) => d.orderUID === null).reverse();
-
 interface DashboardData {
   version: string;
   clockKind: string;
-  orders: Order[];
-  deliveries: DeliveryRecord[];
+  view: View;
+  cards: { order: Order; deliveries: DeliveryRecord[] }[];
+  /** Where the next (older) page starts, or null. */
+  next: number | null;
+  total: number;
+  /** The highest uid in the store: anything above it that the event stream announces is new. */
+  newest: number;
+  testIpns: DeliveryRecord[];
   inboxes: ReturnType<Inbox["all"]>;
 }
 
+/** Cards rendered between two turns of the event loop: a page is never rendered in one step. */
+const CARDS_PER_TURN = 5;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * A few cards, rendered after letting the event loop turn: an API call that arrives while the page renders is
+ * answered between two groups of cards, not after the whole page.
+ */
+async function CardsAfterATurn({ cards }: { cards: DashboardData["cards"] }) {
+  await new Promise((resolve) => setImmediate(resolve));
+  return (
+    <>
+      {cards.map(({ order, deliveries }) => (
+        <OrderCard order={order} deliveries={deliveries} />
+      ))}
+    </>
+  );
+}
+
+/** The dashboard's address for a view: its filters, and where the page starts. */
+function viewHref(view: View, before: number | null): string {
+  const query = new URLSearchParams();
+  if (view.uid !== null) query.set("uid", String(view.uid));
+  if (view.status !== null) query.set("status", view.status);
+  if (view.limit !== DASHBOARD_PAGE_SIZE) query.set("limit", String(view.limit));
+  if (before !== null) query.set("cursor", String(before));
+  const text = query.toString();
+  return text === "" ? DASHBOARD_PATHS.page : `${DASHBOARD_PATHS.page}?${text}`;
+}
+
 function Dashboard(data: DashboardData) {
-  const orders = [...data.orders].reverse();
-  const byOrder = new Map<number, DeliveryRecord[]>();
-  for (const d of data.deliveries) {
-    if (d.orderUID !== null) byOrder.set(d.orderUID, [...(byOrder.get(d.orderUID) ?? []), d]);
-  }
+  const { view } = data;
+  const filtered = view.status !== null || view.uid !== null;
   return (
     <html lang="en">
       <head>
@@ -100,7 +172,14 @@ function Dashboard(data: DashboardData) {
         <link rel="stylesheet" href={DASHBOARD_PATHS.stylesheet} />
         <script src={DASHBOARD_PATHS.script} defer></script>
       </head>
-      <body data-base={CONTROL_BASE_PATH}>
+      <body
+        data-base={CONTROL_BASE_PATH}
+        data-first-page={String(view.before === null)}
+        data-status={view.status ?? ""}
+        data-uid={view.uid === null ? "" : String(view.uid)}
+        data-page-size={String(view.limit)}
+        data-newest={String(data.newest)}
+      >
         <header class="top">
           <h1>exchanger-sandbox {data.version}</h1>
           <span class="muted">clock: {data.clockKind}</span>
@@ -108,7 +187,8 @@ function Dashboard(data: DashboardData) {
             ○ not live (refresh to update)
           </span>
           <span class="muted">
-            JSON: <a href={`${CONTROL_BASE_PATH}/orders`}>orders</a> · <a href={`${CONTROL_BASE_PATH}/deliveries`}>deliveries</a>
+            JSON: <a href={`${CONTROL_BASE_PATH}/orders?limit=100&order=newest`}>orders</a> ·{" "}
+            <a href={`${CONTROL_BASE_PATH}/deliveries?limit=100&order=newest`}>deliveries</a>
           </span>
         </header>
         <main>
@@ -136,266 +216,51 @@ function Dashboard(data: DashboardData) {
               </label>
               <button type="submit">Send test IPN</button>
             </form>
-            <TestIpnList deliveries={testDeliveries(data.deliveries)} />
+            <TestIpnList deliveries={data.testIpns} />
           </section>
           <section class="card">
             <h2>IPN inbox</h2>
             <InboxPanel boxes={data.inboxes} base={CONTROL_BASE_PATH} />
           </section>
           <h2>
-            Orders (<span id="order-count">{orders.length}</span>), newest first
+            Orders, newest first (<span id="order-count">{data.total}</span> in all)
           </h2>
-          <p id="no-orders" class="muted" hidden={orders.length > 0}>
-            No orders yet: create one with public/exchanger/order/create.
+          <form id="filter" class="filter" method="get" action={DASHBOARD_PATHS.page} role="search">
+            <label>
+              uid <input type="search" name="uid" inputmode="numeric" value={view.uid === null ? "" : String(view.uid)} placeholder="e.g. 1001" />
+            </label>
+            <label>
+              status{" "}
+              <select name="status">
+                <option value="">any</option>
+                {STATUSES.map((s) => (
+                  <option value={s} selected={s === view.status}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="submit">Show</button>
+            {filtered ? <a href={DASHBOARD_PATHS.page}>clear</a> : null}
+          </form>
+          <p id="no-orders" class="muted" hidden={data.cards.length > 0}>
+            {filtered ? "No order matches." : view.before === null ? "No orders yet: create one with public/exchanger/order/create." : "No older orders."}
           </p>
           <div id="orders">
-            {orders.map((order) => (
-              <OrderCard order={order} deliveries={byOrder.get(order.uid) ?? []} />
+            {chunks(data.cards, CARDS_PER_TURN).map((cards) => (
+              <CardsAfterATurn cards={cards} />
             ))}
           </div>
+          <nav class="pager" aria-label="pages">
+            {view.before === null ? null : <a href={viewHref(view, null)}>« newest</a>}
+            {data.next === null ? null : (
+              <a id="older" href={viewHref(view, data.next)}>
+                older »
+              </a>
+            )}
+          </nav>
         </main>
       </body>
     </html>
   );
-}
-
-function StatusSelect({ name, statuses }: { name: string; statuses: readonly string[] }) {
-  return (
-    <select name={name}>
-      {statuses.map((s) => (
-        <option value={s}>{s}</option>
-      ))}
-    </select>
-  );
-}
-
-/** Every delivery fault the dispatcher knows, straight from its list. */
-function FaultSelect() {
-  return (
-    <select name="fault">
-      {FAULTS.map((f) => (
-        <option value={f} selected={f === "deliver"}>
-          {f}
-        </option>
-      ))}
-    </select>
-  );
-}
-
-function Meta({ items }: { items: [string, Child][] }) {
-  return (
-    <dl class="meta">
-      {items.map(([name, value]) => (
-        <div>
-          <dt>{name}</dt>
-          <dd>{value}</dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
-
-function OrderCard({ order, deliveries }: { order: Order; deliveries: DeliveryRecord[] }) {
-  const moves = TRANSITIONS[order.status];
-  const payable = UNPAID_STATUSES.includes(order.status);
-  const { from, to } = order.route;
-  return (
-    <article class="card order" id={`order-${order.uid}`} data-uid={String(order.uid)} data-status={order.status}>
-      <header>
-        <h3>
-          #{order.uid} <span class="status">{order.status}</span>
-        </h3>
-        <span>
-          {order.inAmount} {from.xml} → {order.outAmount} {to.xml} · {order.route.manual ? "manual" : "auto"} payment
-        </span>
-        <span>
-          <a href={pagePath("payment", order.lang, order.uid, order.secret)} target="_blank" rel="noreferrer">
-            payment page
-          </a>{" "}
-          · <a href={pagePath("order", order.lang, order.uid, order.secret)} target="_blank" rel="noreferrer">
-            order page
-          </a>
-        </span>
-      </header>
-      <Meta
-        items={[
-          ["secret", <code>{maskSecret(order.secret)}</code>],
-          ["IPN URL", <code>{order.ipnUrl === null ? "—" : maskUrlSecrets(order.ipnUrl)}</code>],
-          ["ipnSecret", <code>{order.ipnSecret === null ? "—" : maskSecret(order.ipnSecret)}</code>],
-          ["merchant", order.merchant === null ? "public" : <code>{maskSecret(order.merchant)}</code>],
-          ["partner", order.partner ?? "—"],
-          ["lang", order.lang],
-          ["hideOutData", String(order.hideOutData)],
-          ["return URL", <code>{order.clientCallbackUrl === null ? "—" : maskUrlSecrets(order.clientCallbackUrl)}</code>],
-          ["expires", <time datetime={new Date(order.expiresAt).toISOString()}>{clockTime(order.expiresAt)}</time>],
-        ]}
-      />
-      <form class="actions">
-        <label>
-          fault <FaultSelect />
-        </label>
-        {payable ? (
-          <button type="button" data-action="pay">
-            Pay (client)
-          </button>
-        ) : null}
-        {moves.length > 0 ? (
-          <>
-            <label>
-              move to <StatusSelect name="status" statuses={moves} />
-            </label>
-            <button type="button" data-action="move">
-              Move
-            </button>
-          </>
-        ) : (
-          <span class="muted">final: no further moves</span>
-        )}
-      </form>
-      <Timeline history={order.history} deliveries={deliveries} />
-    </article>
-  );
-}
-
-type TimelineItem =
-  | { at: number; anchor: number; rank: 0; entry: HistoryEntry }
-  | { at: number; anchor: number; rank: 1; delivery: DeliveryRecord };
-
-/** When a delivery happened for the timeline: sent, else due (held), else not yet (pending: last). */
-function deliveryTime(d: DeliveryRecord): number {
-  return d.sentAt ?? d.dueAt ?? Number.MAX_SAFE_INTEGER;
-}
-
-/**
- * Status changes and IPN deliveries in time order. Moves often share a millisecond with their IPNs, so within one
- * millisecond each delivery goes right after the move it reports (the latest earlier move to the status it carries).
- */
-function Timeline({ history, deliveries }: { history: HistoryEntry[]; deliveries: DeliveryRecord[] }) {
-  const anchorOf = (d: DeliveryRecord, at: number) => {
-    let anchor = 0;
-    history.forEach((h, i) => {
-      if (h.at <= at && h.to === d.status) anchor = i;
-    });
-    return anchor;
-  };
-  const items: TimelineItem[] = [
-    ...history.map((entry, i) => ({ at: entry.at, anchor: i, rank: 0 as const, entry })),
-    ...deliveries.map((delivery) => {
-      const at = deliveryTime(delivery);
-      return { at, anchor: anchorOf(delivery, at), rank: 1 as const, delivery };
-    }),
-  ].sort((a, b) => a.at - b.at || a.anchor - b.anchor || a.rank - b.rank);
-  return (
-    <ol class="timeline">
-      {items.map((item) =>
-        "entry" in item ? (
-          <li data-kind="status">
-            <div class="row">
-              <time datetime={new Date(item.at).toISOString()}>{clockTime(item.at)}</time>
-              <span class="kind">status</span>
-              <span>
-                {item.entry.from === null ? "created as " : `${item.entry.from} → `}
-                <strong>{item.entry.to}</strong>
-              </span>
-              <span class="muted">
-                by {item.entry.cause}
-                {item.entry.forced ? " (forced)" : ""}
-              </span>
-            </div>
-          </li>
-        ) : (
-          <DeliveryItem delivery={item.delivery} />
-        ),
-      )}
-    </ol>
-  );
-}
-
-function TestIpnList({ deliveries }: { deliveries: DeliveryRecord[] }) {
-  return (
-    <div id="test-ipns">
-      {deliveries.length === 0 ? (
-        <p class="muted">No test IPN sent yet.</p>
-      ) : (
-        <ol class="timeline">
-          {deliveries.map((d) => (
-            <DeliveryItem delivery={d} />
-          ))}
-        </ol>
-      )}
-    </div>
-  );
-}
-
-function DeliveryItem({ delivery: d }: { delivery: DeliveryRecord }) {
-  const at = deliveryTime(d);
-  return (
-    <li data-kind="delivery" data-delivery={d.id} data-outcome={d.outcome}>
-      <div class="row">
-        <time datetime={at === Number.MAX_SAFE_INTEGER ? undefined : new Date(at).toISOString()}>
-          {at === Number.MAX_SAFE_INTEGER ? "queued" : clockTime(at)}
-        </time>
-        <span class="kind">IPN</span>
-        <span>
-          {d.id} <strong>{d.status}</strong>
-          {d.resendOf ? ` (resend of ${d.resendOf})` : ""}
-        </span>
-        <span class={`outcome ${d.outcome}`}>{d.outcome}</span>
-        <span class="response-code">{d.response ? `HTTP ${d.response.status}` : (d.error ?? "")}</span>
-        <span>{d.latencyMs === null ? "" : `${d.latencyMs} ms`}</span>
-        <span class="muted">
-          fault {describeFault(d.fault)}
-          {d.faultDetail ? `: ${d.faultDetail}` : ""}
-        </span>
-        <button type="button" class="secondary" data-action="resend" data-delivery={d.id}>
-          Resend
-        </button>
-      </div>
-      <details data-key={d.id}>
-        <summary>
-          <code>{maskUrlSecrets(d.url)}</code> · fields, hash and answer
-        </summary>
-        <table class="fields">
-          <tbody>
-            {formPairs(d.body).map(([name, value]) => (
-              <tr>
-                <th>{name}</th>
-                <td>
-                  <code>{value}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <p>
-          checksum field <code>{d.hashField}</code> = <code>{d.hash ?? "(none sent)"}</code>
-          <br />
-          hashed string <code>{d.hashedString ?? "(none)"}</code>
-        </p>
-        <p>body sent</p>
-        <pre>{d.body}</pre>
-        <p>
-          answer:{" "}
-          {d.response ? `HTTP ${d.response.status}` : d.error !== null ? `no answer (${d.error})` : "none yet"}
-          {d.latencyMs === null ? "" : ` after ${d.latencyMs} ms`}
-        </p>
-        {d.response && d.response.bodyExcerpt !== "" ? <pre class="excerpt">{d.response.bodyExcerpt}</pre> : null}
-      </details>
-    </li>
-  );
-}
-
-/** The body's fields exactly as sent, in order (a malformed body shows what a lenient form parser would read). */
-function formPairs(body: string): [string, string][] {
-  return [...new URLSearchParams(body)];
-}
-
-/** A fault as recorded: a name, or (as fault specs grow parameters) an object. */
-function describeFault(fault: unknown): string {
-  return typeof fault === "string" ? fault : JSON.stringify(fault);
-}
-
-/** Sandbox-clock time of day with milliseconds, in UTC: deliveries are often milliseconds apart. */
-function clockTime(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 23);
 }

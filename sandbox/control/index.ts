@@ -1,19 +1,20 @@
 // The sandbox's own control API under /_sandbox/: inspect and move orders, deliveries, the clock; real HTTP statuses.
 
 import { Hono, type Context, type MiddlewareHandler } from "hono";
-import { streamSSE } from "hono/streaming";
 import type { z } from "zod";
 import { cheapBodyLimit } from "../body-limit.js";
 import type { Clock } from "../clock/index.js";
 import { ControlError } from "../errors.js";
 import { normalizeFault, type DeliveryRecord, type Dispatcher, type FaultSpec, type IpnFields } from "../ipn/index.js";
-import { maskSecret, maskUrlSecrets } from "../log/index.js";
 import { ipnFieldsFor, MoveRefused, type OrderService } from "../orders/service.js";
 import { STATUSES } from "../orders/statuses.js";
-import { publicOrderView } from "../orders/view.js";
 import type { Order } from "../orders/types.js";
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
-import type { Store } from "../store/index.js";
+import { StoreUnavailableError, type Store } from "../store/index.js";
+import { createEventHub, type EventHubOptions } from "./events.js";
+import { listDeliveries, listOrders } from "./listing.js";
+import { storageRefusal } from "./storage-guard.js";
+import { orderView } from "./views.js";
 import { withZod } from "../zod.js";
 
 export const CONTROL_BASE_PATH = "/_sandbox";
@@ -46,6 +47,8 @@ export interface ControlDeps {
   maintenance: { get(): boolean; set(on: boolean): void };
   /** The only hosts a test IPN may go to (canonical, see canonicalIpnHost); null allows any. */
   ipnAllow: readonly string[] | null;
+  /** Bounds of the event stream's history and of each client's lag. */
+  events?: EventHubOptions;
 }
 
 /** The bodies the control API takes, made from zod on first use. */
@@ -90,15 +93,17 @@ const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
 export function createControlApi(deps: ControlDeps): Hono {
   const { store, orders, dispatcher, clock } = deps;
   const app = new Hono();
+  const events = createEventHub(store, deps.events);
 
   app.onError((error, c) => {
     if (error instanceof ControlError) return c.json({ error: { type: error.type, message: error.message } }, error.status);
+    if (error instanceof StoreUnavailableError) return storageRefusal(c, error.reason);
     throw error;
   });
 
   app.get("/health", (c) => c.json({ ok: true, version: deps.version, seed: deps.seed }));
 
-  app.get("/orders", (c) => c.json({ orders: store.listOrders().map((o) => listedOrder(o, orders.readCount(o.uid))) }));
+  app.get("/orders", (c) => listOrders(c, store, orders));
 
   app.get("/orders/:uid", (c) => {
     const order = requireOrder(c.req.param("uid"));
@@ -121,17 +126,13 @@ export function createControlApi(deps: ControlDeps): Hono {
     return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
 
-  app.get("/deliveries", (c) => {
-    const filter = c.req.query("orderUID");
-    const uid = filter === undefined ? undefined : parseUid(filter);
-    return c.json({ deliveries: store.listDeliveries(uid === undefined ? {} : { orderUID: uid }).map(listedDelivery) });
-  });
+  app.get("/deliveries", (c) => listDeliveries(c, store));
 
   app.get("/deliveries/:id", (c) => c.json(requireDelivery(c.req.param("id"))));
 
   app.post("/deliveries/:id/resend", (c) => {
     const original = requireDelivery(c.req.param("id"));
-    const resent = dispatcher.resend(original.id);
+    const resent = store.guard(() => dispatcher.resend(original.id));
     if (!resent) throw new ControlError(404, "not_found", `No delivery ${original.id}`);
     return c.json({ deliveries: resent.records }, 201);
   });
@@ -146,13 +147,15 @@ export function createControlApi(deps: ControlDeps): Hono {
     const fields: IpnFields = order
       ? ipnFieldsFor({ ...order, status: body.status }, clock.now())
       : { ...SAMPLE_IPN, newStatus: body.status, timestamp: String(clock.now()) };
-    const { records } = dispatcher.dispatch({
-      orderUID: null,
-      url: body.ipnUrl,
-      secret: body.ipnSecret,
-      fields,
-      fault: body.fault ?? "deliver",
-    });
+    const { records } = store.guard(() =>
+      dispatcher.dispatch({
+        orderUID: null,
+        url: body.ipnUrl,
+        secret: body.ipnSecret,
+        fields,
+        fault: body.fault ?? "deliver",
+      }),
+    );
     return c.json({ deliveries: records }, 201);
   });
 
@@ -165,7 +168,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   });
 
   app.post("/reset", (c) => {
-    store.reset();
+    store.guard(() => store.reset());
     return c.json({ ok: true });
   });
 
@@ -177,38 +180,7 @@ export function createControlApi(deps: ControlDeps): Hono {
     return c.json({ on: deps.maintenance.get() });
   });
 
-  app.get("/events", (c) =>
-    streamSSE(c, async (stream) => {
-      const queue: string[] = [];
-      let wake: (() => void) | null = null;
-      const unsubscribe = store.subscribe((change) => {
-        const data =
-          change.kind === "order"
-            ? { kind: "order", order: listedOrder(change.order) }
-            : change.kind === "delivery"
-              ? { kind: "delivery", delivery: listedDelivery(change.delivery) }
-              : { kind: "reset" };
-        queue.push(JSON.stringify(data));
-        wake?.();
-      });
-      stream.onAbort(unsubscribe);
-      await stream.writeSSE({ event: "hello", data: JSON.stringify({ version: deps.version }) });
-      while (!stream.aborted) {
-        const next = queue.shift();
-        if (next !== undefined) {
-          await stream.writeSSE({ event: "change", data: next });
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 15_000).unref();
-        });
-        wake = null;
-        if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: "ping", data: "{}" });
-      }
-      unsubscribe();
-    }),
-  );
+  app.get("/events", (c) => events.serve(c, deps.version));
 
   // A catch-all route rather than notFound(): a mounted sub-app's notFound handler is not consulted.
   app.all("/*", (c) =>
@@ -273,37 +245,4 @@ async function readBody<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 function clockView(clock: Clock) {
   const now = clock.now();
   return { kind: clock.kind, speed: clock.speed, now, iso: new Date(now).toISOString() };
-}
-
-/**
- * An order in a listing or the event stream, the views scripts dump into CI logs and shared screens: its secret and
- * the secrets its ipnUrl may carry are masked too. GET /orders/{uid} shows them, for a tester who opens its pages.
- */
-function listedOrder(order: Order, reads = 0) {
-  return { ...orderView(order, null, reads), secret: maskSecret(order.secret), ipnUrl: order.ipnUrl === null ? null : maskUrlSecrets(order.ipnUrl) };
-}
-
-/** A delivery in a listing or the event stream: the secrets its URL may carry masked; GET /deliveries/{id} has it whole. */
-function listedDelivery(record: DeliveryRecord): DeliveryRecord {
-  return { ...record, url: maskUrlSecrets(record.url) };
-}
-
-/** The order as the control API shows it: everything a tester needs, the IPN secret masked, times in Unix ms. */
-function orderView(order: Order, deliveries: DeliveryRecord[] | null, reads = 0) {
-  return {
-    ...publicOrderView({ ...order, hideOutData: false }),
-    createdAt: order.createdAt,
-    expiresAt: order.expiresAt,
-    secret: order.secret,
-    merchant: order.merchant === null ? null : maskSecret(order.merchant),
-    lang: order.lang,
-    hideOutData: order.hideOutData,
-    ipnUrl: order.ipnUrl,
-    ipnSecret: order.ipnSecret === null ? null : maskSecret(order.ipnSecret),
-    depositAddress: order.depositAddress,
-    history: order.history,
-    /** How many times the merchant has read the order through order/get (how it reconciles a lost IPN). */
-    reads,
-    ...(deliveries === null ? {} : { deliveries }),
-  };
 }

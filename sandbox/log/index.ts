@@ -71,13 +71,20 @@ export function maskUrlSecrets(url: string): string {
       .map((pair) => {
         const eq = pair.indexOf("=");
         if (eq === -1) return pair;
-        const name = decodeFormText(pair.slice(0, eq)).replace(/\[.*$/s, "").trim().toLowerCase();
-        return SECRET_PARAMS.has(name) ? `${pair.slice(0, eq + 1)}${maskSecret(decodeFormText(pair.slice(eq + 1)))}` : pair;
+        return isSecretName(decodeFormText(pair.slice(0, eq))) ? `${pair.slice(0, eq + 1)}${maskSecret(decodeFormText(pair.slice(eq + 1)))}` : pair;
       })
       .join("&");
     out = out.slice(0, queryAt + 1) + query + out.slice(end);
   }
   return out.replace(SECRET_PATH, (_m, prefix: string, value: string) => prefix + maskSecret(value));
+}
+
+/**
+ * True when a parameter name, or any part of a bracketed one (`x[orderSecret]`, `a[0][apiSecret]`), names a secret:
+ * a decoder reads the secret under another name just as well.
+ */
+function isSecretName(name: string): boolean {
+  return name.split(/[[\]]/).some((part) => SECRET_PARAMS.has(part.trim().toLowerCase()));
 }
 
 /** Decodes a query string's name or value as a form parser does; a broken escape is kept as it is. */

@@ -1,34 +1,48 @@
-// A durable store: the in-memory store plus an append-only journal of JSON lines, replayed and compacted at start.
+// A durable store: the in-memory store plus an append-only journal of JSON lines in a data folder it locks,
+// replayed at start and compacted while the sandbox runs.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryRecord } from "../ipn/types.js";
-import type { Order } from "../orders/types.js";
-import { createMemoryStore, type Store } from "./index.js";
+import { openAppender, type Appender } from "./append.js";
+import { describeFsError, nodeJournalFs, type JournalFs } from "./fs.js";
+import { JOURNAL_VERSION, lineText, type JournalLine } from "./lines.js";
+import { lockDataDir } from "./lock.js";
+import { createMemoryStore } from "./memory.js";
+import { JournalError, replayJournal, type ReplayReport } from "./replay.js";
+import { snapshotChunks, writeAll, writeSnapshotSync, type SnapshotSource } from "./snapshot.js";
+import { StoreUnavailableError, type Store } from "./types.js";
 
 /**
  * One line per change, written with a plain write() before the change is answered, so a killed process loses
  * nothing it confirmed; fsync (which only matters if the machine itself goes down) is batched once a second.
  */
-type JournalLine =
-  | { t: "header"; version: 1 }
-  | { t: "order"; v: Order }
-  | { t: "delivery"; v: DeliveryRecord }
-  | { t: "meta"; k: string; v?: unknown }
-  | { t: "reset" }
-  /** The highest uid ever issued, kept by compaction when a reset has forgotten its order: uids never come back. */
-  | { t: "uids"; last: number }
-  | { t: "clock"; now: number; wall: number };
+export const JOURNAL_FILE = "journal.jsonl";
+const FSYNC_EVERY_MS = 1000;
 
 export interface RestoredState {
   orders: number;
   deliveries: number;
   /** Lines that could not be read (a torn last line after a crash), skipped. */
   skippedLines: number;
+  /** Bad lines dropped by a repair, and where the journal as it was is kept. */
+  repaired: { dropped: number; backup: string } | null;
   /** The sandbox clock when last written, with the wall clock at that moment. */
   clock: { now: number; wall: number } | null;
-  /** The highest uid ever issued in this folder, resets included (0 when none was). */
-  lastUid: number;
+}
+
+export interface JournalStoreOptions {
+  /** Where the store says what it did or could not do: one line each. */
+  log?: (level: "warn" | "error" | "info", message: string) => void;
+  /** Drop bad lines instead of refusing to open (a copy of the journal as it was is kept first). */
+  repair?: boolean;
+  /** The file system (default node:fs); tests hand in one that fails. */
+  fs?: JournalFs;
+  /** Compact once the journal is this many times the size of the live data (default 2)… */
+  compactRatio?: number;
+  /** …and at least this many bytes larger than it (default 1 MiB). */
+  compactMinBytes?: number;
+  /** After a failed write, how long to wait before trying again (default 2000 ms). */
+  retryMs?: number;
 }
 
 export interface JournalStore extends Store {
@@ -36,147 +50,346 @@ export interface JournalStore extends Store {
   readonly restored: RestoredState;
   /** Writes the sandbox clock, so that a restart resumes from it. */
   recordClock(now: number): void;
+  /** Rewrites the journal as a snapshot of what is, a chunk at a time; resolves false if that failed. */
+  compact(): Promise<boolean>;
+  /** Resolves once no compaction is under way or about to start. */
+  idle(): Promise<void>;
+  /** The journal's size and an estimate of the live data's, in bytes. */
+  sizes(): { journalBytes: number; liveBytes: number };
   /** Forces what was written onto the disk. */
   flush(): void;
+  /** Closes the journal and releases the folder's lock. */
   close(): void;
 }
 
-export const JOURNAL_FILE = "journal.jsonl";
-const FSYNC_EVERY_MS = 1000;
-
-export function openJournalStore(dir: string, options: { warn?: (message: string) => void } = {}): JournalStore {
-  mkdirSync(dir, { recursive: true });
+export function openJournalStore(dir: string, options: JournalStoreOptions = {}): JournalStore {
+  const fs = options.fs ?? nodeJournalFs;
+  const log = options.log ?? (() => {});
+  const ratio = options.compactRatio ?? 2;
+  const minBytes = options.compactMinBytes ?? 1024 * 1024;
+  const retryMs = options.retryMs ?? 2000;
+  if (!(ratio > 1)) throw new RangeError(`compactRatio must be above 1, got ${ratio}`);
+  fs.mkdirSync(dir);
   const path = join(dir, JOURNAL_FILE);
-  const memory = createMemoryStore();
-  const restored = replay(path, memory, options.warn ?? (() => {}));
-
-  // Compact: the journal becomes a snapshot of what is, written beside it and renamed over it in one step.
   const temporary = `${path}.tmp`;
-  const snapshot = openSync(temporary, "w");
-  const put = (fd: number, line: JournalLine) => writeSync(fd, JSON.stringify(line) + "\n");
-  put(snapshot, { t: "header", version: 1 });
-  for (const order of memory.listOrders()) put(snapshot, { t: "order", v: order });
-  for (const record of memory.listDeliveries()) put(snapshot, { t: "delivery", v: record });
-  for (const [k, v] of memory.listMeta("")) put(snapshot, { t: "meta", k, v });
-  if (restored.lastUid > 0) put(snapshot, { t: "uids", last: restored.lastUid });
-  if (restored.clock) put(snapshot, { t: "clock", ...restored.clock });
-  fsyncSync(snapshot);
-  closeSync(snapshot);
-  renameSync(temporary, path);
+  const lock = lockDataDir(dir);
 
-  let fd: number | null = openSync(path, "a");
+  const memory = createMemoryStore();
+  let report: ReplayReport;
+  let appender: Appender;
+  let repaired: RestoredState["repaired"] = null;
+  /** A write at open that failed (a full disk): the store starts unable to write, as if it had failed later. */
+  let failedAtOpen: unknown = null;
+  try {
+    // A compaction cut short by a crash: the journal beside it is whole.
+    if (fs.existsSync(temporary)) fs.unlinkSync(temporary);
+    report = replayJournal(fs, path, memory);
+    if (report.badCount > 0) {
+      if (!options.repair) throw new JournalError(describeBadLines(path, report));
+      repaired = repair(fs, path, temporary, dir, report, sourceOf(memory, report.clock), log);
+    } else if (report.torn) {
+      log("warn", `journal ${path}: skipped unreadable line ${report.torn.line} (a record torn by a crash)`);
+    }
+    appender = openAppender(fs, path, repaired ? undefined : report.goodEnd);
+    try {
+      if (report.missingNewline && !repaired) appender.append(Buffer.from("\n"));
+      // A new journal says which format it is in, so that a later version knows how to read it.
+      if (appender.size === 0) appender.append(Buffer.from(lineText({ t: "header", version: JOURNAL_VERSION })));
+    } catch (error) {
+      failedAtOpen = error;
+    }
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+
+  let closed = false;
+  /** Why writes fail, while they do: changes are then kept in memory and written by the next compaction. */
+  let unwritable: string | null = null;
+  let liveBytes = repaired ? appender.size : Math.max(report.liveBytes, 1);
   let dirty = false;
-  const write = (line: JournalLine) => {
-    if (fd === null) throw new Error(`the journal ${path} is closed`);
-    put(fd, line);
-    dirty = true;
+  let clock = report.clock;
+  /** Lines written since a running compaction took its snapshot: they go after it. */
+  let sinceSnapshot: string[] | null = null;
+  let compacting: Promise<boolean> | null = null;
+  let compactionQueued = false;
+  /** The fsync under way, if any: the file it syncs stays open until it is done. */
+  let syncing: Promise<void> | null = null;
+  /** The compaction's own file while it writes it, so that close() can remove it. */
+  let compactionFd: number | null = null;
+  /** After a failed compaction, the journal size at which to try again. */
+  let retryCompactionAt = 0;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let guardDepth = 0;
+  /** Inside a guard that has written nothing yet: a failure now refuses the whole change. */
+  let guardFresh = false;
+
+  const enterUnwritable = (error: unknown) => {
+    if (unwritable !== null) return;
+    unwritable = describeFsError(error);
+    log(
+      "error",
+      `cannot write the journal ${path} (${unwritable}): the merchant API answers maintenance (5555555555555555) and the ` +
+        "control API refuses changes until it can write again; everything written before is kept",
+    );
+    scheduleRetry();
   };
-  const flush = () => {
-    if (fd !== null && dirty) {
-      fsyncSync(fd);
-      dirty = false;
+  const scheduleRetry = () => {
+    if (retryTimer !== null || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      void compact().then((ok) => {
+        if (!ok && unwritable !== null) scheduleRetry();
+      });
+    }, retryMs);
+    retryTimer.unref();
+  };
+
+  const write = (line: JournalLine, isNew: boolean) => {
+    if (closed) throw new Error(`the journal ${path} is closed`);
+    const text = lineText(line);
+    const bytes = Buffer.from(text);
+    if (unwritable === null) {
+      try {
+        appender.append(bytes);
+        dirty = true;
+      } catch (error) {
+        enterUnwritable(error);
+      }
+    }
+    if (unwritable !== null && guardDepth > 0 && guardFresh) throw new StoreUnavailableError(unwritable);
+    guardFresh = false;
+    sinceSnapshot?.push(text);
+    if (isNew) liveBytes += bytes.length;
+    const journalBytes = appender.size;
+    if (!compactionQueued && compacting === null && unwritable === null && journalBytes > ratio * liveBytes && journalBytes - liveBytes > minBytes && journalBytes >= retryCompactionAt) {
+      // Not from inside this change: on a later turn.
+      compactionQueued = true;
+      setImmediate(() => {
+        compactionQueued = false;
+        void compact();
+      });
     }
   };
-  const timer = setInterval(flush, FSYNC_EVERY_MS);
-  timer.unref();
+
+  const compact = (): Promise<boolean> => {
+    if (closed) return Promise.resolve(false);
+    if (compacting === null) {
+      const run = runCompaction();
+      compacting = run;
+      void run.finally(() => {
+        if (compacting === run) compacting = null;
+      });
+    }
+    return compacting;
+  };
+
+  /** Writes a snapshot beside the journal a chunk per turn, then puts it in the journal's place in one step. */
+  const runCompaction = async (): Promise<boolean> => {
+    const lines: string[] = [];
+    sinceSnapshot = lines;
+    const source = sourceOf(memory, clock);
+    let snapshotBytes = 0;
+    const writeSince = (fd: number) => {
+      const text = lines.splice(0).join("");
+      return text === "" ? 0 : writeAll(fs, fd, Buffer.from(text));
+    };
+    try {
+      compactionFd = fs.openSync(temporary, "w");
+      for (const chunk of snapshotChunks(source)) {
+        snapshotBytes += writeAll(fs, compactionFd, Buffer.from(chunk));
+        await nextTurn();
+        if (closed) return false;
+      }
+      writeSince(compactionFd);
+      await fs.fsync(compactionFd);
+      if (closed) return false;
+      // From here to the switch nothing else runs, so no line can fall between the snapshot and the journal.
+      writeSince(compactionFd);
+      fs.closeSync(compactionFd);
+      compactionFd = null;
+      fs.renameSync(temporary, path);
+      fs.fsyncDir(dir);
+      const previous = appender;
+      appender = openAppender(fs, path);
+      void (syncing ?? Promise.resolve()).finally(() => closeQuietly(() => previous.close()));
+      liveBytes = Math.max(snapshotBytes, 1);
+      retryCompactionAt = 0;
+      if (unwritable !== null) {
+        unwritable = null;
+        log("info", `the journal ${path} is written again: the sandbox takes changes again`);
+      }
+      return true;
+    } catch (error) {
+      if (compactionFd !== null) {
+        const fd = compactionFd;
+        closeQuietly(() => fs.closeSync(fd));
+        compactionFd = null;
+        closeQuietly(() => fs.unlinkSync(temporary));
+      }
+      if (unwritable === null && !closed) {
+        retryCompactionAt = appender.size + Math.max(minBytes, appender.size / 2);
+        log("warn", `could not compact the journal ${path} (${describeFsError(error)}); it goes on growing, and compaction is tried again later`);
+      }
+      return false;
+    } finally {
+      sinceSnapshot = null;
+    }
+  };
+
+  if (failedAtOpen !== null) enterUnwritable(failedAtOpen);
+
+  const fsyncTimer = setInterval(() => {
+    if (!dirty || unwritable !== null || closed || syncing !== null) return;
+    dirty = false;
+    const target = appender;
+    syncing = fs
+      .fsync(target.fd)
+      .catch((error: unknown) => {
+        // What the disk may have dropped is rewritten, from memory, by the next compaction.
+        if (!closed && target === appender) enterUnwritable(error);
+      })
+      .finally(() => {
+        syncing = null;
+      });
+  }, FSYNC_EVERY_MS);
+  fsyncTimer.unref();
+
+  function flush(): void {
+    if (closed || !dirty || unwritable !== null) return;
+    try {
+      fs.fsyncSync(appender.fd);
+      dirty = false;
+    } catch (error) {
+      enterUnwritable(error);
+    }
+  }
 
   return {
     ...memory,
     path,
-    restored,
+    restored: {
+      orders: memory.countOrders(),
+      deliveries: memory.listDeliveries().length,
+      skippedLines: report.torn ? 1 : 0,
+      repaired,
+      clock: report.clock,
+    },
     insertOrder(order) {
-      write({ t: "order", v: order });
+      write({ t: "order", v: order }, true);
       memory.insertOrder(order);
     },
     saveOrder(order) {
-      write({ t: "order", v: order });
+      if (!memory.getOrder(order.uid)) throw new Error(`order ${order.uid} does not exist`);
+      write({ t: "order", v: order }, false);
       memory.saveOrder(order);
     },
     addDelivery(record) {
-      write({ t: "delivery", v: record });
+      write({ t: "delivery", v: record }, true);
       memory.addDelivery(record);
     },
     updateDelivery(id, patch) {
-      const next = memory.updateDelivery(id, patch);
-      write({ t: "delivery", v: next });
-      return next;
+      const current = memory.getDelivery(id);
+      if (!current) throw new Error(`delivery ${id} does not exist`);
+      const next: DeliveryRecord = { ...current, ...patch, id };
+      write({ t: "delivery", v: next }, false);
+      return memory.updateDelivery(id, next);
     },
     setMeta(key, value) {
-      write(value === undefined ? { t: "meta", k: key } : { t: "meta", k: key, v: value });
+      write(value === undefined ? { t: "meta", k: key } : { t: "meta", k: key, v: value }, memory.getMeta(key) === undefined);
       memory.setMeta(key, value);
     },
     reset() {
-      write({ t: "reset" });
+      write({ t: "reset" }, false);
+      liveBytes = 1;
       memory.reset();
     },
-    recordClock(now) {
-      write({ t: "clock", now, wall: Date.now() });
+    guard(change) {
+      if (unwritable !== null) throw new StoreUnavailableError(unwritable);
+      const outer = guardDepth === 0;
+      if (outer) guardFresh = true;
+      guardDepth++;
+      try {
+        return change();
+      } finally {
+        guardDepth--;
+        if (outer) guardFresh = false;
+      }
     },
+    unavailable: () => unwritable,
+    recordClock(now) {
+      const wall = Date.now();
+      // Unchanged for the clock it is (a real clock's offset, a virtual clock's time): nothing to write.
+      if (clock !== null && (clock.now === now || clock.now - clock.wall === now - wall)) return;
+      clock = { now, wall };
+      if (!closed) write({ t: "clock", now, wall }, false);
+    },
+    compact,
+    async idle() {
+      for (;;) {
+        if (compacting !== null) await compacting;
+        else if (compactionQueued) await nextTurn();
+        else return;
+      }
+    },
+    sizes: () => ({ journalBytes: appender.size, liveBytes }),
     flush,
     close() {
-      clearInterval(timer);
-      if (fd === null) return;
+      if (closed) return;
       flush();
-      closeSync(fd);
-      fd = null;
+      closed = true;
+      clearInterval(fsyncTimer);
+      if (retryTimer !== null) clearTimeout(retryTimer);
+      if (compactionFd !== null) {
+        const fd = compactionFd;
+        closeQuietly(() => fs.closeSync(fd));
+        compactionFd = null;
+        closeQuietly(() => fs.unlinkSync(temporary));
+      }
+      closeQuietly(() => appender.close());
+      lock.release();
     },
   };
 }
 
-/** Replays a journal into the store; unreadable lines are skipped and counted, never a failed start. */
-function replay(path: string, store: Store, warn: (message: string) => void): RestoredState {
-  const restored: RestoredState = { orders: 0, deliveries: 0, skippedLines: 0, clock: null, lastUid: 0 };
-  if (!existsSync(path)) return restored;
-  const lines = readFileSync(path, "utf8").split("\n");
-  let maxUid = 0;
-  let maxDelivery = 0;
-  for (const [index, text] of lines.entries()) {
-    if (text.trim() === "") continue;
-    let line: JournalLine;
-    try {
-      line = JSON.parse(text) as JournalLine;
-    } catch {
-      restored.skippedLines++;
-      warn(`journal ${path}: skipped unreadable line ${index + 1}${index >= lines.length - 2 ? " (a record torn by a crash)" : ""}`);
-      continue;
-    }
-    switch (line.t) {
-      case "header":
-        break;
-      case "order":
-        if (store.getOrder(line.v.uid)) store.saveOrder(line.v);
-        else store.insertOrder(line.v);
-        maxUid = Math.max(maxUid, line.v.uid);
-        break;
-      case "delivery":
-        if (store.getDelivery(line.v.id)) store.updateDelivery(line.v.id, line.v);
-        else store.addDelivery(line.v);
-        maxDelivery = Math.max(maxDelivery, Number(line.v.id.slice(1)) || 0);
-        break;
-      case "meta":
-        store.setMeta(line.k, line.v);
-        break;
-      case "reset":
-        // Uids go on after a reset (see Store.reset); delivery ids start again.
-        store.reset();
-        maxDelivery = 0;
-        break;
-      case "uids":
-        maxUid = Math.max(maxUid, line.last);
-        break;
-      case "clock":
-        restored.clock = { now: line.now, wall: line.wall };
-        break;
-      default:
-        restored.skippedLines++;
-        warn(`journal ${path}: skipped line ${index + 1} of unknown kind ${JSON.stringify((line as { t?: unknown }).t)}`);
-    }
+function sourceOf(store: Store, clock: { now: number; wall: number } | null): SnapshotSource {
+  return { orders: store.listOrders(), deliveries: store.listDeliveries(), meta: store.listMeta(""), lastUid: store.lastUid(), clock };
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function closeQuietly(close: () => void): void {
+  try {
+    close();
+  } catch {
+    // Closing what failed already: nothing more to do.
   }
-  // Hand out uids and delivery ids after the ones already used.
-  while (maxUid > 0 && store.nextUid() < maxUid);
-  while (maxDelivery > 0 && Number(store.nextDeliveryId().slice(1)) < maxDelivery);
-  restored.lastUid = maxUid;
-  restored.orders = store.listOrders().length;
-  restored.deliveries = store.listDeliveries().length;
-  return restored;
+}
+
+function describeBadLines(path: string, report: ReplayReport): string {
+  const first = report.bad[0]!;
+  const more = report.badCount > 1 ? ` (and ${report.badCount - 1} more bad line${report.badCount > 2 ? "s" : ""})` : "";
+  return `the journal ${path} has a bad line ${first.line}: ${first.reason}${more}; start with --repair to drop bad lines (a copy of the journal is kept), or mend it by hand`;
+}
+
+/** Keeps a copy of the journal as it was, then rewrites it from what could be read; says what was dropped. */
+function repair(
+  fs: JournalFs,
+  path: string,
+  temporary: string,
+  dir: string,
+  report: ReplayReport,
+  source: SnapshotSource,
+  log: NonNullable<JournalStoreOptions["log"]>,
+): RestoredState["repaired"] {
+  const backup = `${path}.before-repair-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  fs.copyFileSync(path, backup);
+  writeSnapshotSync(fs, path, temporary, dir, source);
+  const named = report.bad.map((bad) => `line ${bad.line} (${bad.reason})`).join("; ");
+  const unnamed = report.badCount - report.bad.length;
+  const torn = report.torn ? `; and the torn last line ${report.torn.line}` : "";
+  log("warn", `repaired the journal ${path}: dropped ${named}${unnamed > 0 ? `; and ${unnamed} more` : ""}${torn}. The journal as it was is kept in ${backup}`);
+  return { dropped: report.badCount + (report.torn ? 1 : 0), backup };
 }

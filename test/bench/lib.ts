@@ -213,6 +213,17 @@ export async function firstOk(url: string, deadlineMs = 15_000): Promise<number>
   }
 }
 
+/** The heap once garbage is gone, FinalizationRegistry clean-ups included (they run in later turns); needs --expose-gc. */
+export async function heapAfterGc(): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run with node --expose-gc");
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

@@ -9,8 +9,9 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { compareWithHello, CONNECTIONS, floorDetails, getText, HTTP_ROUNDS, WARMUP_SECONDS } from "./http-load.js";
 import { distModule, firstOk, freePort, get, HOST, loadSandbox, median, postJson, profileFlags, profileInto, REPO, spawnChild, type Child } from "./lib.js";
+import { dashboardCase, replayCase } from "./store-cases.js";
 
-const CASES = ["create", "get", "ipn", "happy", "heap", "start"] as const;
+const CASES = ["create", "get", "ipn", "happy", "heap", "start", "replay", "dashboard"] as const;
 type CaseId = (typeof CASES)[number];
 
 const { values } = parseArgs({
@@ -126,6 +127,8 @@ async function happyOnce() {
 // --- cases ------------------------------------------------------------------------------------------------------
 
 const cases: Record<CaseId, () => Promise<CaseResult>> = {
+  replay: replayCase,
+  dashboard: dashboardCase,
   async create() {
     const { child, url } = await startSandbox("sandbox-order-create");
     try {

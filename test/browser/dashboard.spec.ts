@@ -152,3 +152,46 @@ test("links each order to its payment and order pages", async ({ page }) => {
   await expect(card.getByRole("link", { name: "payment page" })).toHaveAttribute("href", `/en/payment/${order.uid}/${order.secret}/`);
   await expect(card.getByRole("link", { name: "order page" })).toHaveAttribute("href", `/en/order/${order.uid}/${order.secret}/`);
 });
+
+test("shows one page of orders at a time, finds one by uid, filters by status, and adds new ones to the first page", async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  const fresh = await startSandbox();
+  try {
+    const route = routeByXml(fresh.sandbox, "CARDUAH", "USDTTRC20");
+    const uids: number[] = [];
+    for (let i = 0; i < 30; i++) uids.push((await fresh.api("POST", "public/exchanger/order/create", validCreateBody(route))).data.uid);
+    await fresh.control("POST", `/orders/${uids[3]}/status`, { status: "waitPayment" });
+
+    await page.goto(`${fresh.url}/_sandbox/`);
+    await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
+    const cards = page.locator("#orders > article[data-uid]");
+    await expect(cards).toHaveCount(25);
+    await expect(cards.first()).toHaveAttribute("data-uid", String(uids[29]));
+    await expect(page.locator("#order-count")).toHaveText("30");
+
+    // A new order joins the top of the first page, which keeps its size.
+    const created = (await fresh.api("POST", "public/exchanger/order/create", validCreateBody(route))).data.uid as number;
+    await expect(cards.first()).toHaveAttribute("data-uid", String(created));
+    await expect(cards).toHaveCount(25);
+    await expect(page.locator("#order-count")).toHaveText("31");
+
+    await page.locator("#older").click();
+    await expect(cards).toHaveCount(6);
+    await expect(cards.last()).toHaveAttribute("data-uid", String(uids[0]));
+
+    await page.locator("#filter input[name=uid]").fill(String(uids[7]));
+    await page.locator("#filter").getByRole("button", { name: "Show" }).click();
+    await expect(cards).toHaveCount(1);
+    await expect(cards.first()).toHaveAttribute("data-uid", String(uids[7]));
+
+    await page.goto(`${fresh.url}/_sandbox/`);
+    await page.locator("#filter select[name=status]").selectOption("waitPayment");
+    await page.locator("#filter").getByRole("button", { name: "Show" }).click();
+    await expect(cards).toHaveCount(1);
+    await expect(cards.first()).toHaveAttribute("data-uid", String(uids[3]));
+    await snap(page, testInfo, "dashboard-filtered");
+    expect(errors).toEqual([]);
+  } finally {
+    await fresh.close();
+  }
+});
