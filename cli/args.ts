@@ -167,6 +167,16 @@ export function hostListFlag(value: string | undefined, flag: string): string[] 
   });
 }
 
+/** Reads --checkout-body (verify and run): any JSON, {} when it is not given. */
+export function checkoutBodyFlag(value: string | undefined): unknown {
+  if (value === undefined) return {};
+  try {
+    return JSON.parse(value);
+  } catch (error) {
+    throw new UsageError(`--checkout-body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
 /** Reads a flag that must be an absolute http or https URL. */
 export function urlFlag(value: string | undefined, flag: string): string | undefined {
   if (value === undefined) return undefined;

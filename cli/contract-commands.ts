@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import type { ParseArgsConfig } from "node:util";
 import { DEFAULT_IPN_TIMEOUT_MS, DEFAULT_PORT, MAX_IPN_TIMEOUT_MS, IPN_HASH_FIELDS_ORDER, ipnHashString, signIpn, type IpnFields } from "../sandbox/index.js";
 import { browserWalkAvailable, CHECKS, CONTRACT_GROUPS, formatCheckLine, formatCheckTable, formatReport, PLAYWRIGHT_MISSING, REPORTERS, runContracts, SetupError, type ContractGroup, type ReporterName } from "../contracts/index.js";
-import { hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
+import { checkoutBodyFlag, hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const VERIFY_HELP = `Usage: exchanger-sandbox verify --ipn-url URL --ipn-secret SECRET [options]
        exchanger-sandbox verify --list
@@ -96,14 +96,7 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   if (sandboxUrl && values.seed !== undefined) throw new UsageError("--seed seeds the kit's own sandbox; a running one (--sandbox-url) keeps its own");
   const seed = values.seed === undefined ? undefined : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");
-  let checkoutBody: unknown = {};
-  if (values["checkout-body"] !== undefined) {
-    try {
-      checkoutBody = JSON.parse(values["checkout-body"]);
-    } catch (error) {
-      throw new UsageError(`--checkout-body is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  const checkoutBody = checkoutBodyFlag(values["checkout-body"]);
   const stateUrl = values["state-url"];
   if (stateUrl !== undefined) {
     urlFlag(stateUrl.replaceAll("{orderId}", "x").replaceAll("{orderUID}", "1"), "state-url");

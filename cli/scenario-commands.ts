@@ -4,6 +4,7 @@ import type { ParseArgsConfig } from "node:util";
 import { CLOCK_KINDS_HELP, DEFAULT_IPN_TIMEOUT_MS, drawSeed, MAX_CATALOG_SEED, MAX_IPN_TIMEOUT_MS } from "../sandbox/index.js";
 import {
   BUILTIN_SCENARIOS,
+  DEFAULT_RUN_SANDBOX_PORT,
   formatTranscriptJson,
   formatSeedLine,
   formatTranscriptText,
@@ -11,19 +12,31 @@ import {
   runScenarios,
   type Transcript,
 } from "../scenarios/index.js";
-import { clockFlag, hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
+import { checkoutBodyFlag, clockFlag, hashFieldFlag, integer, nonEmpty, parseFlags, UsageError, urlFlag, type CliIo } from "./args.js";
 
 export const RUN_HELP = `Usage: exchanger-sandbox run SCENARIO... --ipn-url URL --ipn-secret SECRET [options]
+       exchanger-sandbox run SCENARIO... --checkout-url URL [--ipn-url URL] [options]
 
 Plays each scenario on an order of its own and prints what happened: every status, every IPN (sent, dropped,
 delayed, duplicated or tampered) and your server's answer. A SCENARIO is a built-in name (see: exchanger-sandbox
 scenarios) or a file: .ts/.js (default export, see defineScenario), .json, .yaml.
 
-Exit code: 0 when every expectation held, 1 when one did not, 2 on a usage error.
+Without --checkout-url, run creates each order itself with your --ipn-url and --ipn-secret. With it, run POSTs
+your checkout for each scenario and plays on the order your backend creates, with its own ipnUrl and ipnSecret:
+the way to play against a backend that only knows the orders its checkout made. Your backend must then talk to the
+sandbox run starts (--sandbox-port) or to a running one (--sandbox).
+
+Exit code: 0 when every expectation held, 1 when one did not, 2 on a usage error, or when your checkout fails or
+its order is not the one a scenario plays on.
 
 Options:
-  --ipn-url URL         your IPN endpoint (required)
-  --ipn-secret SECRET   the ipnSecret your endpoint checks hashes with (required)
+  --ipn-url URL         your IPN endpoint (required without --checkout-url; with it, optional: the ipnUrl your
+                        checkout's orders must carry, for a sandbox others use too)
+  --ipn-secret SECRET   the ipnSecret your endpoint checks hashes with (required without --checkout-url; refused
+                        with it: your checkout passes its own)
+  --checkout-url URL    run POSTs here; your backend must create an order on the sandbox, as its checkout does
+  --checkout-body JSON  the JSON body of that POST (default {})
+  --sandbox-port N      with --checkout-url: where run's sandbox listens for your backend (default ${DEFAULT_RUN_SANDBOX_PORT})
   --sandbox URL         use a running sandbox instead of an in-process one
   --admin-token TOKEN   that sandbox's --admin-token, if it was started with one
   --seed N              repeats a run: seeds order ids, secrets and addresses, and (up to ${MAX_CATALOG_SEED})
@@ -35,13 +48,17 @@ Options:
   --timings             include your server's answer times (they differ from run to run)
   -h, --help            show this help
 
-Example:
+Examples:
   exchanger-sandbox run happy-path payout-error-then-done --ipn-url http://127.0.0.1:3000/ipn --ipn-secret S
+  exchanger-sandbox run happy-path duplicate-ipn --checkout-url http://127.0.0.1:3000/checkout
 `;
 
 const RUN_OPTIONS = {
   "ipn-url": { type: "string" },
   "ipn-secret": { type: "string" },
+  "checkout-url": { type: "string" },
+  "checkout-body": { type: "string" },
+  "sandbox-port": { type: "string" },
   sandbox: { type: "string" },
   "admin-token": { type: "string" },
   seed: { type: "string" },
@@ -60,14 +77,26 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     return 0;
   }
   if (positionals.length === 0) throw new UsageError("run needs at least one scenario name or file (see: exchanger-sandbox scenarios)");
+  const checkoutUrl = urlFlag(values["checkout-url"], "checkout-url");
+  const checkoutBody = checkoutBodyFlag(values["checkout-body"]);
+  if (values["checkout-body"] !== undefined && checkoutUrl === undefined) throw new UsageError("--checkout-body goes with --checkout-url: it is the body run POSTs there");
   const ipnUrl = urlFlag(values["ipn-url"], "ipn-url");
-  if (ipnUrl === undefined) throw new UsageError("run needs --ipn-url: your IPN endpoint, e.g. http://127.0.0.1:3000/ipn");
   const ipnSecret = nonEmpty(values["ipn-secret"], "ipn-secret");
-  if (ipnSecret === undefined) throw new UsageError("run needs --ipn-secret: the secret your IPN endpoint checks hashes with");
+  if (checkoutUrl === undefined) {
+    if (ipnUrl === undefined) throw new UsageError("run needs --ipn-url: your IPN endpoint, e.g. http://127.0.0.1:3000/ipn (or --checkout-url, to have your backend create the orders)");
+    if (ipnSecret === undefined) throw new UsageError("run needs --ipn-secret: the secret your IPN endpoint checks hashes with");
+  } else if (ipnSecret !== undefined) {
+    throw new UsageError("--ipn-secret goes with the orders run creates itself; with --checkout-url your backend passes its own ipnSecret to order/create");
+  }
   const sandboxUrl = urlFlag(values.sandbox, "sandbox");
   if (sandboxUrl !== undefined && (values.clock !== undefined || values.seed !== undefined)) {
     throw new UsageError("--clock and --seed apply to the in-process sandbox; a running one (--sandbox) keeps its own");
   }
+  if (values["sandbox-port"] !== undefined) {
+    if (checkoutUrl === undefined) throw new UsageError("--sandbox-port goes with --checkout-url: it is where run's sandbox listens for your backend");
+    if (sandboxUrl !== undefined) throw new UsageError("give --sandbox-port (run starts a sandbox there) or --sandbox (one that runs), not both");
+  }
+  const sandboxPort = integer(values["sandbox-port"], "sandbox-port", 0, 65535, DEFAULT_RUN_SANDBOX_PORT);
   const adminToken = nonEmpty(values["admin-token"], "admin-token");
   if (adminToken !== undefined && sandboxUrl === undefined) throw new UsageError("--admin-token goes with --sandbox (a running sandbox)");
   // A running sandbox keeps its own seed; an in-process one gets the one given, or a new one that the output shows.
@@ -82,8 +111,9 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   try {
     transcripts = await runScenarios({
       scenarios,
-      ipnUrl,
-      ipnSecret,
+      ...(ipnUrl === undefined ? {} : { ipnUrl }),
+      ...(ipnSecret === undefined ? {} : { ipnSecret }),
+      ...(checkoutUrl === undefined ? {} : { checkout: { url: checkoutUrl, body: checkoutBody }, ...(sandboxUrl ? {} : { sandboxPort }) }),
       ...(seed === undefined ? {} : { seed }),
       clock,
       ipnTimeoutMs,
@@ -95,7 +125,11 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
       ...(values.json ? {} : { onTranscript: (t: Transcript) => io.stdout(formatTranscriptText(t, format) + "\n") }),
     });
   } catch (error) {
-    // A route missing from the catalogue or an unreachable --sandbox: the command cannot run as asked.
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new UsageError(`port ${sandboxPort} is in use; pick another --sandbox-port, or give --sandbox for a sandbox that runs there`);
+    }
+    // A route missing from the catalogue, an unreachable --sandbox, a checkout that fails or makes another order
+    // than a scenario plays on: the command cannot run as asked.
     throw new UsageError((error as Error).message);
   }
   const passed = transcripts.every((t) => t.passed);

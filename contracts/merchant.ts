@@ -1,6 +1,6 @@
 // The merchant as the kit sees it: its checkout (to get an order into the sandbox), its state view, its return page.
 
-import type { ControlClient, ControlOrderDetail } from "../sandbox/index.js";
+import { CheckoutError, type ControlClient, type ControlOrderDetail } from "../sandbox/index.js";
 import { SetupError } from "./errors.js";
 import { ask, readPath, type HttpAnswer } from "./http.js";
 import type { StateRead } from "./state.js";
@@ -22,7 +22,6 @@ export interface MerchantOptions {
 const CHECKOUT_ORDER_TIMEOUT_MS = 10_000;
 
 export function merchant(options: MerchantOptions, client: ControlClient) {
-  const sameUrl = (a: string | null, b: string) => a !== null && normalUrl(a) === normalUrl(b);
   return {
     canCheckout: options.checkoutUrl !== null,
     canReadState: options.stateUrl !== null && options.checkoutUrl !== null,
@@ -30,40 +29,23 @@ export function merchant(options: MerchantOptions, client: ControlClient) {
     /** POSTs the checkout and waits, on the sandbox's event stream, for the order it creates with our ipnUrl. */
     async checkout(): Promise<ControlOrderDetail> {
       if (!options.checkoutUrl) throw new SetupError("no --checkout-url");
-      const checkoutUrl = options.checkoutUrl;
-      let answer: HttpAnswer | null = null;
-      const others: ControlOrderDetail[] = [];
-      const order = await client.waitForNewOrder({
-        timeoutMs: CHECKOUT_ORDER_TIMEOUT_MS + options.timeoutMs,
-        async during() {
-          answer = await ask(checkoutUrl, {
-            method: "POST",
-            body: JSON.stringify(options.checkoutBody),
-            headers: { "content-type": "application/json" },
-            timeoutMs: options.timeoutMs,
-          });
-          if (answer.status === null || answer.status >= 400) {
-            throw new SetupError(`POST ${checkoutUrl} ${answer.status === null ? `failed: ${answer.error}` : `answered ${answer.status}: ${answer.body.slice(0, 200)}`}`);
-          }
-        },
-        // Another client may create orders on a shared sandbox meanwhile: ours is the one with our ipnUrl.
-        match(candidate) {
-          if (sameUrl(candidate.ipnUrl, options.ipnUrl)) return true;
-          others.push(candidate);
-          return false;
-        },
-      });
-      if (order) return order;
-      const status = (answer as HttpAnswer | null)?.status;
-      if (others.length > 0) {
-        const other = others[0]!;
-        throw new SetupError(
-          other.ipnUrl === null
-            ? `your checkout created order ${other.uid} without an ipnUrl; pass ipnUrl and ipnSecret to order/create`
-            : `your checkout created order ${other.uid} with ipnUrl ${other.ipnUrl}, but --ipn-url is ${options.ipnUrl}; give verify the ipnUrl your backend sends`,
-        );
+      try {
+        const { order } = await client.checkout({
+          url: options.checkoutUrl,
+          body: options.checkoutBody,
+          answerTimeoutMs: options.timeoutMs,
+          orderTimeoutMs: CHECKOUT_ORDER_TIMEOUT_MS,
+          // Another client may create orders on a shared sandbox meanwhile: ours is the one with our ipnUrl.
+          ipnUrl: options.ipnUrl,
+        });
+        return order;
+      } catch (error) {
+        if (!(error instanceof CheckoutError)) throw error;
+        if (error.kind === "otherIpnUrl") {
+          throw new SetupError(`your checkout created order ${error.order!.uid} with ipnUrl ${error.order!.ipnUrl}, but --ipn-url is ${options.ipnUrl}; give verify the ipnUrl your backend sends`);
+        }
+        throw new SetupError(error.message);
       }
-      throw new SetupError(`POST ${checkoutUrl} answered ${status}, but no order appeared in the sandbox at ${client.baseUrl} within ${CHECKOUT_ORDER_TIMEOUT_MS / 1000} s; is your backend pointed at ${client.baseUrl}/service/api/v1/?`);
     },
 
     /** The merchant's view of an order, or why it could not be read. */
@@ -91,14 +73,6 @@ export function merchant(options: MerchantOptions, client: ControlClient) {
 }
 
 export type Merchant = ReturnType<typeof merchant>;
-
-function normalUrl(url: string): string {
-  try {
-    return new URL(url).href;
-  } catch {
-    return url;
-  }
-}
 
 function withStatus(base: string, status: string): string {
   const [beforeHash, hash] = base.split("#", 2) as [string, string | undefined];

@@ -72,6 +72,10 @@ export { VERSION } from "./version.js";
 export {
   createControlClient,
   ControlClientError,
+  CheckoutError,
+  type CheckoutFailure,
+  type CheckoutOptions,
+  type CheckoutResult,
   isSettled,
   isNewOrderEvent,
   type ControlClient,

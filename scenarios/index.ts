@@ -5,6 +5,7 @@ export { BUILTIN_SCENARIOS, findBuiltinScenario } from "./library.js";
 export { loadScenarioFile, resolveScenarios, looksLikePath } from "./load.js";
 export { playScenario, judge, type Transcript, type TranscriptEvent, type ScenarioDriver, type PlayMode } from "./player.js";
 export { createLocalDriver, createHttpDriver } from "./drivers.js";
-export { runScenarios, RUN_EPOCH, type RunOptions } from "./run.js";
+export { runScenarios, RUN_EPOCH, DEFAULT_RUN_SANDBOX_PORT, type RunOptions } from "./run.js";
+export { checkoutOrderProblem, type CheckoutSpec, type CheckoutOrder } from "./checkout.js";
 export { scenarioDirector, scenarioFromOrder, type DirectorOptions } from "./director.js";
 export { formatTranscriptText, formatTranscriptJson, formatOffset, formatSeedLine } from "./transcript.js";

@@ -64,7 +64,8 @@ export type TranscriptEvent =
 export interface Transcript {
   scenario: string;
   description: string;
-  order: { uid: number; route: string; inAmount: string; outAmount: string };
+  /** `via: "checkout"` when the merchant's own checkout created the order (run --checkout-url). */
+  order: { uid: number; route: string; inAmount: string; outAmount: string; via?: "checkout" };
   events: TranscriptEvent[];
   /** Every expectation held and no step failed. */
   passed: boolean;

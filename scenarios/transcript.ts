@@ -53,7 +53,7 @@ export function formatTranscriptText(transcript: Transcript, options: FormatOpti
   const { order } = transcript;
   const lines = [
     `scenario ${transcript.scenario}: ${transcript.description}`,
-    `order ${order.uid} ${order.route.replace(">", " → ")}, ${order.inAmount} → ${order.outAmount}`,
+    `order ${order.uid} ${order.route.replace(">", " → ")}, ${order.inAmount} → ${order.outAmount}${order.via === "checkout" ? ", created by your checkout" : ""}`,
     ...transcript.events.map((event) => `  ${formatOffset(event.at).padEnd(9)} ${describeEvent(event, options)}`),
     `${transcript.passed ? "passed" : "FAILED"}: ${transcript.scenario}`,
   ];

@@ -65,7 +65,7 @@ async function openSession(name: string): Promise<Session> {
 
 /**
  * bash helpers: `exchanger-sandbox …` (bare or through npx) runs the built CLI; `start` runs in the background on the
- * session's port, and `verify` starts its sandbox there.
+ * session's port, and `verify` and `run --checkout-url` start their sandbox there.
  */
 const PRELUDE = String.raw`
 set -eo pipefail
@@ -76,6 +76,7 @@ npx() {
 exchanger-sandbox() {
   if [ "$1" = start ]; then shift; __es_start "$@"; return; fi
   if [ "$1" = verify ] && [[ " $* " != *" --sandbox-port "* && " $* " != *" --sandbox-url "* ]]; then set -- "$@" --sandbox-port "$PORT"; fi
+  if [ "$1" = run ] && [[ " $* " == *" --checkout-url "* && " $* " != *" --sandbox-port "* && " $* " != *" --sandbox "* ]]; then set -- "$@" --sandbox-port "$PORT"; fi
   node "$CLI" "$@"
 }
 __es_start() {

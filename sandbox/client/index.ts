@@ -1,5 +1,6 @@
 // A typed client of a running sandbox's control API, for scripts, CI jobs, the contract kit and the scenario runner.
 
+import { checkoutOrder, type CheckoutOptions, type CheckoutResult } from "./checkout.js";
 import { ControlClientError } from "./errors.js";
 import { openWatch, type EventWatch } from "./events.js";
 import type {
@@ -18,6 +19,7 @@ import type {
 } from "./types.js";
 
 export { ControlClientError } from "./errors.js";
+export { CheckoutError, type CheckoutFailure, type CheckoutOptions, type CheckoutResult } from "./checkout.js";
 export type { EventWatch } from "./events.js";
 export type * from "./types.js";
 
@@ -46,7 +48,7 @@ export type ControlClient = ReturnType<typeof createControlClient>;
 /**
  * A client of the sandbox at `baseUrl` (e.g. http://127.0.0.1:7070). Each method is one control API call and
  * throws a ControlClientError when the sandbox cannot be reached or answers with an error. The waits (`settle`,
- * `settleOrder`, `waitForNewOrder`, `waitFor`) follow the event stream rather than polling.
+ * `settleOrder`, `waitForNewOrder`, `waitFor`, `checkout`) follow the event stream rather than polling.
  */
 export function createControlClient(baseUrl: string, options: ControlClientOptions = {}) {
   let parsed: URL;
@@ -86,7 +88,11 @@ export function createControlClient(baseUrl: string, options: ControlClientOptio
     if (json?.success !== true) throw new ControlClientError(`${name} failed: ${json?.error?.message ?? `HTTP ${res.status}`}`, res.status, "api");
     return json.data as T;
   };
-  const watch = () => openWatch({ url: `${base}/_sandbox/events`, headers: auth, fetch: fetchImpl, timeoutMs: OPEN_WATCH_TIMEOUT_MS });
+  const openEvents = () => openWatch({ url: `${base}/_sandbox/events`, headers: auth, fetch: fetchImpl, timeoutMs: OPEN_WATCH_TIMEOUT_MS });
+  // Opening the stream is often the first request to a sandbox that has just replaced another on the same port (run
+  // and verify start one per run): fetch may pick a kept-alive connection the old one closed ("other side closed").
+  // A GET is safe to send again, once, on a fresh connection.
+  const watch = () => openEvents().catch((error: unknown) => (error instanceof ControlClientError && error.status === null ? openEvents() : Promise.reject(error)));
 
   const client = {
     baseUrl: base,
@@ -161,6 +167,12 @@ export function createControlClient(baseUrl: string, options: ControlClientOptio
       );
       return found ?? null;
     },
+
+    /**
+     * POSTs a merchant's checkout and returns the order it created on this sandbox (see checkoutOrder): how the
+     * contract kit and `run --checkout-url` get orders the merchant knows. Throws CheckoutError when it does not.
+     */
+    checkout: (options: CheckoutOptions): Promise<CheckoutResult> => checkoutOrder(client, options, fetchImpl),
 
     /** Waits until every delivery named is settled (answered, timed out, failed or dropped; not held) and returns them. */
     async settle(ids: readonly string[], options: { timeoutMs: number }): Promise<DeliveryRecord[]> {
