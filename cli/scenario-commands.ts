@@ -42,6 +42,9 @@ Options:
   --seed N              repeats a run: seeds order ids, secrets and addresses, and (up to ${MAX_CATALOG_SEED})
                         the routes (default: a new seed each run, shown at the end; routes as seed 1)
   --clock CLOCK         sandbox time: ${CLOCK_KINDS_HELP} (default instant)
+  --start-at WHEN       where that time starts: now, or a date like 2026-01-01T00:00:00Z (default: now with
+                        --checkout-url, since a real backend judges IPN timestamps by its own clock;
+                        else 2026-01-01T00:00:00Z, so that the same --seed gives the same hashes)
   --ipn-timeout MS      how long your endpoint may take to answer (default ${DEFAULT_IPN_TIMEOUT_MS})
   --ipn-hash-field NAME the IPN checksum's form field (default hash)
   --json                print the transcripts as JSON (byte-identical for the same --seed)
@@ -63,6 +66,7 @@ const RUN_OPTIONS = {
   "admin-token": { type: "string" },
   seed: { type: "string" },
   clock: { type: "string" },
+  "start-at": { type: "string" },
   "ipn-timeout": { type: "string" },
   "ipn-hash-field": { type: "string" },
   json: { type: "boolean" },
@@ -89,8 +93,8 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     throw new UsageError("--ipn-secret goes with the orders run creates itself; with --checkout-url your backend passes its own ipnSecret to order/create");
   }
   const sandboxUrl = urlFlag(values.sandbox, "sandbox");
-  if (sandboxUrl !== undefined && (values.clock !== undefined || values.seed !== undefined)) {
-    throw new UsageError("--clock and --seed apply to the in-process sandbox; a running one (--sandbox) keeps its own");
+  if (sandboxUrl !== undefined && (values.clock !== undefined || values.seed !== undefined || values["start-at"] !== undefined)) {
+    throw new UsageError("--clock, --start-at and --seed apply to the in-process sandbox; a running one (--sandbox) keeps its own");
   }
   if (values["sandbox-port"] !== undefined) {
     if (checkoutUrl === undefined) throw new UsageError("--sandbox-port goes with --checkout-url: it is where run's sandbox listens for your backend");
@@ -102,6 +106,8 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
   // A running sandbox keeps its own seed; an in-process one gets the one given, or a new one that the output shows.
   const seed = sandboxUrl !== undefined ? undefined : values.seed === undefined ? drawSeed() : integer(values.seed, "seed", 0, Number.MAX_SAFE_INTEGER, 0);
   const clock = clockFlag(values.clock, "instant");
+  if (clock === "real" && values["start-at"] !== undefined) throw new UsageError("--start-at sets where a virtual clock starts; the real clock is always now");
+  const startAt = startAtFlag(values["start-at"] ?? (checkoutUrl === undefined ? undefined : "now"));
   const ipnTimeoutMs = integer(values["ipn-timeout"], "ipn-timeout", 1, MAX_IPN_TIMEOUT_MS, DEFAULT_IPN_TIMEOUT_MS);
   const ipnHashField = hashFieldFlag(values["ipn-hash-field"]);
   const scenarios = await resolveScenarios(positionals);
@@ -116,6 +122,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
       ...(checkoutUrl === undefined ? {} : { checkout: { url: checkoutUrl, body: checkoutBody }, ...(sandboxUrl ? {} : { sandboxPort }) }),
       ...(seed === undefined ? {} : { seed }),
       clock,
+      ...(startAt === undefined ? {} : { startAt }),
       ipnTimeoutMs,
       ipnHashField,
       ...(sandboxUrl ? { sandboxUrl } : {}),
@@ -156,4 +163,13 @@ export function scenariosCommand(args: readonly string[], io: CliIo): number {
   const width = Math.max(...BUILTIN_SCENARIOS.map((s) => s.name.length));
   io.stdout(BUILTIN_SCENARIOS.map((s) => `${s.name.padEnd(width)}  ${s.description}`).join("\n") + "\n");
   return 0;
+}
+
+/** Reads --start-at: `now`, or an ISO 8601 date and time (a zone is required, so the moment is not the machine's guess). */
+function startAtFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "now") return Date.now();
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`--start-at takes now or a date and time with its zone, like 2026-01-01T00:00:00Z; got ${JSON.stringify(value)}`);
+  return ms;
 }

@@ -30,6 +30,7 @@ export interface RunOptions {
   seed?: number;
   /** Clock spec for the in-process sandbox (default "instant"). */
   clock?: string;
+  /** Where that clock starts, Unix ms (default: RUN_EPOCH on the instant and manual clocks, else now). */
   startAt?: number;
   ipnTimeoutMs?: number;
   ipnHashField?: string;
@@ -113,7 +114,7 @@ export async function runScenarios(options: RunOptions): Promise<Transcript[]> {
   const sandbox = createSandbox({
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     clock,
-    ...(clock === "instant" || clock === "manual" ? { startAt: options.startAt ?? RUN_EPOCH } : {}),
+    ...(clock === "instant" || clock === "manual" ? { startAt: options.startAt ?? RUN_EPOCH } : options.startAt === undefined ? {} : { startAt: options.startAt }),
     ipnTimeoutMs,
     ...(options.ipnHashField ? { ipnHashField: options.ipnHashField } : {}),
   });

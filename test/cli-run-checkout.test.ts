@@ -100,12 +100,30 @@ describe("exchanger-sandbox run --checkout-url", () => {
     const [order] = [...merchant.orders.values()];
     expect(order!.uid).toBe(1001);
     expect(order!.history.filter((line) => line.startsWith("ipn "))).toHaveLength(4);
+    // Sandbox time starts now with a checkout, so a merchant that ignores day-old IPNs applies every one of them.
+    expect(order!.history.filter((line) => line.includes("more than a day old"))).toEqual([]);
+    expect(order!.status).toBe("paid");
+  });
+
+  it("starts sandbox time where --start-at says, and refuses a start it cannot read", async () => {
+    const { merchant, port } = await merchantForRun();
+    const { code, stdout } = await cli("run", "happy-path", "--checkout-url", merchant.checkoutUrl, "--sandbox-port", String(port), "--start-at", "2026-01-01T00:00:00Z", "--json");
+    expect(code, stdout).toBe(0);
+    const [order] = [...merchant.orders.values()];
+    expect(order!.history.filter((line) => line.includes("more than a day old"))).toHaveLength(4);
+    for (const bad of ["yesterday", "2026-01-01", "2026-01-01T00:00:00"]) {
+      const refused = await cli("run", "happy-path", "--checkout-url", merchant.checkoutUrl, "--start-at", bad);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/--start-at takes now or a date and time with its zone/);
+    }
+    const withSandbox = await cli("run", "happy-path", "--sandbox", "http://127.0.0.1:9", "--ipn-url", merchant.ipnUrl, "--ipn-secret", SECRET, "--start-at", "now");
+    expect(withSandbox.stderr).toMatch(/--clock, --start-at and --seed apply to the in-process sandbox/);
   });
 
   it("prints byte-identical JSON for the same seed against a deterministic merchant", async () => {
     const play = async () => {
       const { merchant, port } = await merchantForRun();
-      const args = ["happy-path", "duplicate-ipn", "tampered-hash", "--checkout-url", merchant.checkoutUrl, "--sandbox-port", String(port)];
+      const args = ["happy-path", "duplicate-ipn", "tampered-hash", "--checkout-url", merchant.checkoutUrl, "--sandbox-port", String(port), "--start-at", "2026-01-01T00:00:00Z"];
       return cli("run", ...args, "--json", "--seed", "12");
     };
     const first = await play();
