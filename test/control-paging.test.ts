@@ -147,7 +147,7 @@ describe("the dashboard with many orders", () => {
     const res = await sandbox.app.request("/_sandbox/");
     const html = await res.text();
     expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
-    const cards = [...html.matchAll(/<article class="card order" id="order-(\d+)"/g)].map((m) => Number(m[1]));
+    const cards = [...html.matchAll(/<tbody class="order" id="order-(\d+)"/g)].map((m) => Number(m[1]));
     expect(cards).toEqual(Array.from({ length: 25 }, (_, i) => 101_000 - i));
     expect(html).toContain('<span id="order-count">100000</span>');
     expect(html).toContain(`href="/_sandbox/?cursor=${cards.at(-1)}"`);
@@ -159,7 +159,7 @@ describe("the dashboard with many orders", () => {
     sandbox.orders.move(uids[2]!, "waitPayment", { cause: "test" });
     const cardsOf = async (query: string) => {
       const html = await (await sandbox.app.request(`/_sandbox/${query}`)).text();
-      return [...html.matchAll(/<article class="card order" id="order-(\d+)"/g)].map((m) => Number(m[1]));
+      return [...html.matchAll(/<tbody class="order" id="order-(\d+)"/g)].map((m) => Number(m[1]));
     };
     expect(await cardsOf(`?cursor=${uids[5]}`)).toEqual(uids.slice(0, 5).reverse());
     expect(await cardsOf(`?uid=${uids[7]}`)).toEqual([uids[7]]);

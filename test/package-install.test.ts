@@ -5,12 +5,21 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readDoc } from "./support/docs.js";
 import { startMerchant, type Merchant } from "./support/merchant.js";
 import { merchantEnv, packTarball, REPO } from "./support/package.js";
 import { startReferenceMerchant, type ReferenceMerchant } from "./support/reference-merchant.js";
 import { within } from "./support/wait.js";
+
+/** The README's lines that install the packed tarball in a project and run it, as words. */
+function readmeInstallLines(): string[][] {
+  const lines = readDoc("README.md").split("\n");
+  const at = lines.findIndex((l) => l.startsWith("npm install --save-dev /path/to/"));
+  if (at === -1) throw new Error('README.md has no line that installs the tarball with "npm install --save-dev /path/to/…"');
+  return lines.slice(at, at + 2).map((l) => l.replace(/\s+#.*$/, "").trim().split(/\s+/));
+}
 
 const MAX_INSTALLED_BYTES = 25 * 1024 * 1024;
 const SECRET = "lean-install-secret";
@@ -65,8 +74,11 @@ describe("installed from the tarball without its optional peers", () => {
     const tarball = packTarball(dir);
     await run("mkdir", [project], dir);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "merchant-project", private: true }));
-    // From the local npm cache where it can: the repo's own install put every dependency there.
-    install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], project, 180_000);
+    // The README's line, `npm install --save-dev /path/to/exchanger-sandbox-<version>.tgz`, from the local npm cache
+    // where it can (the repo's own install put every dependency there).
+    const [npm, ...readmeArgs] = readmeInstallLines()[0]!;
+    expect([npm, ...readmeArgs]).toEqual(["npm", "install", "--save-dev", `/path/to/${basename(tarball)}`]);
+    install = await run("npm", [...readmeArgs.map((arg) => arg.replace("/path/to", dir)), "--prefer-offline", "--no-audit", "--no-fund"], project, 180_000);
     expect(install.code, install.stderr).toBe(0);
     bin = join(project, "node_modules", ".bin", "exchanger-sandbox");
     merchant = await startMerchant(SECRET);
@@ -86,6 +98,17 @@ describe("installed from the tarball without its optional peers", () => {
     console.info(`lean install: ${packages.length} packages, ${files} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB on disk`);
     expect(bytes).toBeLessThanOrEqual(MAX_INSTALLED_BYTES);
   });
+
+  it("runs as npx exchanger-sandbox from the project's own install, with nothing fetched", async () => {
+    expect((JSON.parse(readFileSync(join(project, "package.json"), "utf8")) as { devDependencies?: Record<string, string> }).devDependencies).toHaveProperty("exchanger-sandbox");
+    const line = readmeInstallLines()[1]!;
+    expect(line).toEqual(["npx", "exchanger-sandbox", "scenarios"]);
+    // Offline, and told to install nothing: it can only run the copy in node_modules.
+    const result = await run("sh", ["-c", `npm_config_offline=true npm_config_yes=false ${line.join(" ")}`], project);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^happy-path\s/m);
+  }, 60_000);
 
   it("ran no install script of its own", () => {
     expect(`${install.stdout}\n${install.stderr}`).not.toMatch(/exchanger-sandbox@[^\s]* \((preinstall|install|postinstall|prepare)/);

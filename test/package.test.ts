@@ -1,13 +1,23 @@
-// The published shape: what `npm pack` puts in the tarball, and that `npx` runs it from an empty folder.
+// The published shape: what `npm pack` puts in the tarball, and that `npx` runs it from an empty folder as the README says.
 
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readDoc } from "./support/docs.js";
 import { merchantEnv, packTarball, PACKAGE_VERSION, REPO } from "./support/package.js";
 import { within } from "./support/wait.js";
+
+/** The README's way to run the packed tarball, as words: `npx --package ./exchanger-sandbox-<version>.tgz …`. */
+function readmeTarballLine(): string[] {
+  const line = readDoc("README.md")
+    .split("\n")
+    .find((l) => l.startsWith("npx --package ./"));
+  if (line === undefined) throw new Error('README.md has no line that runs the tarball with "npx --package ./…"');
+  return line.replace(/\s+#.*$/, "").trim().split(/\s+/);
+}
 
 const API_LINE = /API base\s+(http:\/\/\S+\/)/;
 const BANNER_TIMEOUT_MS = 180_000;
@@ -62,9 +72,13 @@ describe("the npm package", () => {
     timings.pack = Date.now() - startedAt;
     entries = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter((line) => line !== "");
 
-    // `--package <tgz> exchanger-sandbox` rather than `npx <tgz>`: npm 11's npx runs an absolute path that
-    // exists as a command instead of installing it (sh: …tgz: Permission denied).
-    child = spawn("npx", ["--yes", "--package", tarball, "exchanger-sandbox", "start", "--port", "0"], {
+    // The README's line, `npx --package ./exchanger-sandbox-<version>.tgz exchanger-sandbox start`: `--package <tgz>`
+    // rather than `npx <tgz>`, which npm 11 runs as a command (sh: …tgz: Permission denied). Its `./` path is made
+    // absolute, as from the folder it was packed in, so that npx's cache folder (keyed by the path as written) is
+    // this run's own; merchantEnv() answers npx's question before it installs.
+    const [npx, ...readmeArgs] = readmeTarballLine();
+    expect([npx, ...readmeArgs]).toEqual(["npx", "--package", `./${basename(tarball)}`, "exchanger-sandbox", "start"]);
+    child = spawn("npx", [...readmeArgs.map((arg) => (arg.endsWith(".tgz") ? resolve(packDir, arg) : arg)), "--port", "0"], {
       cwd: emptyDir,
       env: merchantEnv(),
       stdio: ["ignore", "pipe", "pipe"],

@@ -384,7 +384,7 @@ describe("dashboard", () => {
     const card = await get(`/_sandbox/dashboard/orders/${uid}`);
     expect(card.status).toBe(200);
     const html = await card.text();
-    expect(html).toMatch(new RegExp(`^<article class="card order" id="order-${uid}"`));
+    expect(html).toMatch(new RegExp(`^<tbody class="order" id="order-${uid}"`));
     expect(html).not.toContain("<script");
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(html).toContain("by test");

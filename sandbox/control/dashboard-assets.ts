@@ -6,7 +6,7 @@ export const DASHBOARD_CSS = `
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ink);background:var(--soft)}
 header.top{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:baseline;padding:.7rem 1.5rem;background:#fff;border-bottom:1px solid var(--line)}
 header.top h1{font-size:1.15rem;margin:0}
-main{max-width:72rem;margin:0 auto;padding:1rem 1.5rem 3rem}
+main{max-width:80rem;margin:0 auto;padding:1rem 1.5rem 3rem}
 h2{font-size:1.05rem;margin:1.4rem 0 .6rem}
 a{color:var(--accent)}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
@@ -45,15 +45,31 @@ details summary{cursor:pointer;color:var(--muted)}
 table.fields{border-collapse:collapse;margin:.3rem 0}
 table.fields td,table.fields th{border:1px solid var(--line);padding:.1rem .45rem;text-align:left;vertical-align:top}
 table.fields th{background:var(--soft);font-weight:600}
+table.orders{width:100%;border-collapse:collapse;background:#fff;border:1px solid var(--line)}
+table.orders th,table.orders td{padding:.3rem .5rem;text-align:left;vertical-align:middle;border-top:1px solid var(--line)}
+table.orders thead th{background:var(--soft);color:var(--muted);font-weight:600;border-top:0;white-space:nowrap}
+table.orders tbody>tr:first-child>th,table.orders time,table.orders .status{white-space:nowrap}
+table.orders tr.more>td{border-top:0;padding-top:0}
+table.orders tr.more>td>details{margin:0}
+table.orders form.actions{margin:0;gap:.3rem}
+table.orders select{max-width:9rem}
+a.button{display:inline-block;padding:.2rem .7rem;border:1px solid var(--accent);border-radius:6px;background:var(--accent);color:#fff;text-decoration:none}
+a.button.secondary{background:#fff;color:var(--accent)}
+p.signed{margin:.1rem 0 0 7.3rem;word-break:break-all}
+form.doctor{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.4rem 0}
+.diagnosis{border-left:3px solid var(--line);padding:.1rem .7rem;margin:.4rem 0}
+.diagnosis .verdict{font-weight:600}.diagnosis .verdict.ok{color:var(--ok)}.diagnosis .verdict.bad{color:var(--bad)}
+dl.strings{margin:.3rem 0}dl.strings div{display:flex;gap:.5rem}dl.strings dt{min-width:6.5rem;color:var(--muted)}dl.strings dd{margin:0;word-break:break-all}
+.offscreen{position:fixed;left:-10000px;top:0;opacity:0}
 [hidden]{display:none !important}
 `;
 
 /**
- * The dashboard's script: listens to /_sandbox/events, re-fetches the server-rendered card of whatever changed on
- * the page (so there is one renderer, and it escapes), adds new orders to the first page, and sends the action
- * buttons' requests to the control API.
+ * The dashboard's script: listens to /_sandbox/events, re-fetches the server-rendered order row (or list) of whatever changed on
+ * the page (so there is one renderer, and it escapes), adds new orders to the first page, sends the action
+ * buttons' requests to the control API, copies a delivery as curl and shows the doctor's answer in place.
  */
-export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and actions through the control API.
+export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live order rows and actions through the control API.
 (function () {
   "use strict";
   var body = document.body;
@@ -121,8 +137,9 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
       template.innerHTML = html;
       var fresh = template.content.firstElementChild;
       if (old) {
-        keepState(old, fresh);
+        var refocus = keepState(old, fresh);
         old.replaceWith(fresh);
+        if (refocus) refocus.focus();
       } else if (key !== "test") {
         insertOrder(fresh);
       }
@@ -158,7 +175,8 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
     list.appendChild(card);
   }
 
-  // A fresh card keeps what the user had open or chosen in the old one.
+  // A fresh card keeps what the user had open, chosen or typed in the old one, and the doctor's answers; returns the
+  // field to focus again when the user was typing in one.
   function keepState(old, fresh) {
     old.querySelectorAll("details[data-key]").forEach(function (d) {
       var twin = fresh.querySelector('details[data-key="' + d.getAttribute("data-key") + '"]');
@@ -168,6 +186,17 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
       var twin = fresh.querySelector('select[name="' + select.name + '"]');
       if (twin && Array.prototype.some.call(twin.options, function (o) { return o.value === select.value; })) twin.value = select.value;
     });
+    old.querySelectorAll("[data-keep]").forEach(function (kept) {
+      var twin = fresh.querySelector('[data-keep="' + kept.getAttribute("data-keep") + '"]');
+      if (!twin) return;
+      if (kept.tagName === "INPUT") twin.value = kept.value;
+      else twin.replaceChildren.apply(twin, Array.prototype.slice.call(kept.childNodes));
+    });
+    var focused = document.activeElement;
+    if (focused && old.contains(focused) && focused.getAttribute("data-keep")) {
+      return fresh.querySelector('[data-keep="' + focused.getAttribute("data-keep") + '"]');
+    }
+    return null;
   }
 
   function onPage(uid) {
@@ -225,7 +254,7 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-action]");
+    var button = event.target.closest("[data-action]");
     if (!button) return;
     var card = button.closest("[data-uid]");
     var uid = card ? card.getAttribute("data-uid") : null;
@@ -239,7 +268,73 @@ export const DASHBOARD_JS = `// exchanger-sandbox dashboard: live cards and acti
     } else if (action === "resend") {
       var id = button.getAttribute("data-delivery");
       call(button, "POST", "/deliveries/" + encodeURIComponent(id) + "/resend", undefined, uid || "test", "Delivery " + id + " sent again");
+    } else if (action === "copy-curl") {
+      event.preventDefault();
+      copyCurl(button);
     }
+  });
+
+  // ---- copy as curl: the server gives the command whole (the page masks the secrets in URLs), the browser copies it
+  function copyCurl(link) {
+    var id = link.getAttribute("data-delivery");
+    var text = fetch(link.href, { cache: "no-store" }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.text();
+    });
+    copyText(text).then(function () {
+      say("Copied " + id + " as curl, its URL whole: paste it in a terminal to send the IPN again by hand", false);
+    }, function (error) {
+      say("Could not copy " + id + " (" + error + "): open its copy as curl link to see the command", true);
+    });
+  }
+
+  function copyText(text) {
+    if (window.isSecureContext && navigator.clipboard) {
+      // An item made of a promise keeps the click's permission to write while the command is fetched.
+      var written = window.ClipboardItem
+        ? navigator.clipboard.write([new ClipboardItem({ "text/plain": text.then(function (t) { return new Blob([t], { type: "text/plain" }); }) })])
+        : Promise.reject(new Error("no ClipboardItem"));
+      return written.catch(function () { return text.then(function (t) { return navigator.clipboard.writeText(t); }); });
+    }
+    // Over plain http from another machine the page is no secure context, and has no clipboard API.
+    return text.then(function (t) {
+      var area = document.createElement("textarea");
+      area.value = t;
+      area.className = "offscreen";
+      document.body.appendChild(area);
+      area.select();
+      var copied = document.execCommand("copy");
+      area.remove();
+      if (!copied) throw new Error("the browser would not copy");
+    });
+  }
+
+  // ---- why was this rejected? The server runs the doctor (with the order's own secret when none is typed) and
+  // answers with a page; its diagnosis goes under the form. Without JavaScript the form posts to that page.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList.contains("doctor")) return;
+    event.preventDefault();
+    var slot = form.parentNode.querySelector(".diagnosis-slot");
+    var button = form.querySelector("button");
+    button.disabled = true;
+    slot.textContent = "Asking the doctor…";
+    fetch(form.action, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(new FormData(form)).toString(),
+    }).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var section = new DOMParser().parseFromString(html, "text/html").querySelector("section.diagnosis");
+      if (!section) throw new Error("the answer has no diagnosis");
+      slot.replaceChildren(document.adoptNode(section));
+    }).catch(function (error) {
+      slot.textContent = "";
+      say("Could not ask the doctor: " + error, true);
+    }).then(function () {
+      button.disabled = false;
+    });
   });
 
   var testForm = document.getElementById("test-ipn-form");

@@ -1,5 +1,5 @@
-// The dashboard at /_sandbox/: a page of orders at a time, newest first, each with a timeline of its moves and IPN
-// deliveries, live, with actions, a search by uid and a status filter.
+// The dashboard at /_sandbox/: a page of orders at a time, newest first, as a compact table, each with a timeline of
+// its moves and IPN deliveries, live, with actions, a search by uid and a status filter.
 
 import { Hono, type Context } from "hono";
 import type { Clock } from "../clock/index.js";
@@ -9,7 +9,9 @@ import type { Order } from "../orders/types.js";
 import { InboxPanel, type Inbox } from "../inbox/index.js";
 import type { Store } from "../store/index.js";
 import { DASHBOARD_CSS, DASHBOARD_ICON_SVG, DASHBOARD_JS } from "./dashboard-assets.js";
-import { FaultSelect, OrderCard, StatusSelect, TestIpnList } from "./dashboard-cards.js";
+import { FaultSelect, OrderRow, OrderTableHead, StatusSelect } from "./dashboard-orders.js";
+import { curlCommand, DELIVERY_PATHS, TestIpnList } from "./dashboard-delivery.js";
+import { DoctorPage, doctorFor } from "./dashboard-doctor.js";
 import { CONTROL_BASE_PATH } from "./index.js";
 
 export interface DashboardDeps {
@@ -19,15 +21,16 @@ export interface DashboardDeps {
   inbox: Inbox;
 }
 
-/** The dashboard's own files and card fragments: internal to the dashboard, not part of the stable control API. */
+/** The dashboard's own files and order rows: internal to the dashboard, not part of the stable control API. */
 export const DASHBOARD_PATHS = {
   page: `${CONTROL_BASE_PATH}/`,
   stylesheet: `${CONTROL_BASE_PATH}/dashboard/dashboard.css`,
   script: `${CONTROL_BASE_PATH}/dashboard/dashboard.js`,
   icon: `${CONTROL_BASE_PATH}/dashboard/icon.svg`,
-  orderCard: `${CONTROL_BASE_PATH}/dashboard/orders/:uid`,
+  orderRow: `${CONTROL_BASE_PATH}/dashboard/orders/:uid`,
   testIpns: `${CONTROL_BASE_PATH}/dashboard/test-ipns`,
   inbox: `${CONTROL_BASE_PATH}/dashboard/inbox`,
+  ...DELIVERY_PATHS,
 } as const;
 
 /** Orders on one page of the dashboard, and the most a `limit` may ask for. */
@@ -70,10 +73,10 @@ function readView(c: Context): View {
 export function createDashboard(deps: DashboardDeps): Hono {
   const { store, clock } = deps;
   const app = new Hono();
-  /** Renders a page or fragment; one with cards that wait for their turn renders to a promise. */
-  const html = async (c: Context, element: { toString(): string | Promise<string> }, prefix = "") => {
+  /** Renders a page or fragment; one with rows that wait for their turn renders to a promise. */
+  const html = async (c: Context, element: { toString(): string | Promise<string> }, prefix = "", status: 200 | 400 | 404 = 200) => {
     for (const [name, value] of Object.entries(DASHBOARD_HEADERS)) c.header(name, value);
-    return c.html(prefix + (await element.toString()));
+    return c.html(prefix + (await element.toString()), status);
   };
   const asset = (body: string, type: string) => (c: Context) =>
     c.body(body, 200, { "Content-Type": type, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" });
@@ -89,21 +92,39 @@ export function createDashboard(deps: DashboardDeps): Hono {
       ...(view.uid === null ? {} : { uid: view.uid }),
     });
     const newest = store.pageOrders({ limit: 1, newestFirst: true }).items[0]?.uid ?? 0;
-    const cards = page.items.map((order) => ({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
+    const rows = page.items.map((order) => ({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
     return html(
       c,
-      Dashboard({ version: deps.version, clockKind: clock.kind, view, cards, next: page.next, total: store.countOrders(), newest, testIpns: testIpns(), inboxes: deps.inbox.all() }),
+      Dashboard({ version: deps.version, clockKind: clock.kind, view, rows, next: page.next, total: store.countOrders(), newest, testIpns: testIpns(), inboxes: deps.inbox.all() }),
       "<!doctype html>",
     );
   });
   app.get(DASHBOARD_PATHS.stylesheet, asset(DASHBOARD_CSS, "text/css; charset=utf-8"));
   app.get(DASHBOARD_PATHS.script, asset(DASHBOARD_JS, "text/javascript; charset=utf-8"));
   app.get(DASHBOARD_PATHS.icon, asset(DASHBOARD_ICON_SVG, "image/svg+xml"));
-  app.get(DASHBOARD_PATHS.orderCard, async (c) => {
+  app.get(DASHBOARD_PATHS.orderRow, async (c) => {
     const raw = c.req.param("uid");
     const order = /^\d{1,16}$/.test(raw) ? store.getOrder(Number(raw)) : undefined;
     if (!order) return c.text(`No order ${raw}`, 404);
-    return html(c, OrderCard({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
+    return html(c, OrderRow({ order, deliveries: store.listDeliveries({ orderUID: order.uid }) }));
+  });
+  // The one delivery asked for, whole, as GET /_sandbox/deliveries/{id} shows it: the page masks the URL's secrets.
+  app.get(DASHBOARD_PATHS.curl, (c) => {
+    const delivery = store.getDelivery(c.req.param("id"));
+    if (!delivery) return c.text(`No delivery ${c.req.param("id")}`, 404);
+    return c.text(`${curlCommand(delivery.url, delivery.body)}\n`, 200, { "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff" });
+  });
+  app.post(DASHBOARD_PATHS.doctor, async (c) => {
+    const id = c.req.param("id");
+    const delivery = store.getDelivery(id);
+    // A body that is no form reads as an empty one, which the doctor refuses with what to send.
+    const form: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+    const text = (name: string) => (typeof form[name] === "string" ? form[name] : undefined);
+    const orderSecret = delivery?.orderUID == null ? null : (store.getOrder(delivery.orderUID)?.ipnSecret ?? null);
+    const outcome = doctorFor(id, delivery, orderSecret, { hash: text("hash"), secret: text("secret") });
+    const back = delivery?.orderUID == null ? `${DASHBOARD_PATHS.page}#test-ipns` : `${DASHBOARD_PATHS.page}?uid=${delivery.orderUID}#order-${delivery.orderUID}`;
+    const page = DoctorPage({ id, outcome, back, stylesheet: DASHBOARD_PATHS.stylesheet, icon: DASHBOARD_PATHS.icon });
+    return html(c, page, "<!doctype html>", outcome.kind === "refused" ? outcome.status : 200);
   });
   app.get(DASHBOARD_PATHS.testIpns, (c) => html(c, TestIpnList({ deliveries: testIpns() })));
   app.get(DASHBOARD_PATHS.inbox, (c) => html(c, InboxPanel({ boxes: deps.inbox.all(), base: CONTROL_BASE_PATH })));
@@ -114,7 +135,7 @@ interface DashboardData {
   version: string;
   clockKind: string;
   view: View;
-  cards: { order: Order; deliveries: DeliveryRecord[] }[];
+  rows: { order: Order; deliveries: DeliveryRecord[] }[];
   /** Where the next (older) page starts, or null. */
   next: number | null;
   total: number;
@@ -124,8 +145,8 @@ interface DashboardData {
   inboxes: ReturnType<Inbox["all"]>;
 }
 
-/** Cards rendered between two turns of the event loop: a page is never rendered in one step. */
-const CARDS_PER_TURN = 5;
+/** Orders rendered between two turns of the event loop: a page is never rendered in one step. */
+const ROWS_PER_TURN = 5;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -134,15 +155,15 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * A few cards, rendered after letting the event loop turn: an API call that arrives while the page renders is
- * answered between two groups of cards, not after the whole page.
+ * A few orders, rendered after letting the event loop turn: an API call that arrives while the page renders is
+ * answered between two groups of orders, not after the whole page.
  */
-async function CardsAfterATurn({ cards }: { cards: DashboardData["cards"] }) {
+async function RowsAfterATurn({ rows }: { rows: DashboardData["rows"] }) {
   await new Promise((resolve) => setImmediate(resolve));
   return (
     <>
-      {cards.map(({ order, deliveries }) => (
-        <OrderCard order={order} deliveries={deliveries} />
+      {rows.map(({ order, deliveries }) => (
+        <OrderRow order={order} deliveries={deliveries} />
       ))}
     </>
   );
@@ -193,7 +214,10 @@ function Dashboard(data: DashboardData) {
         </header>
         <main>
           <noscript>
-            <p>Without JavaScript this page shows a snapshot; the actions need JavaScript (or the control API).</p>
+            <p>
+              Without JavaScript this page shows a snapshot: "why was this rejected?" works, "copy as curl" opens the
+              command, and the other actions need JavaScript (or the control API).
+            </p>
           </noscript>
           <p id="notice" role="status"></p>
           <section class="card">
@@ -243,14 +267,15 @@ function Dashboard(data: DashboardData) {
             <button type="submit">Show</button>
             {filtered ? <a href={DASHBOARD_PATHS.page}>clear</a> : null}
           </form>
-          <p id="no-orders" class="muted" hidden={data.cards.length > 0}>
+          <p id="no-orders" class="muted" hidden={data.rows.length > 0}>
             {filtered ? "No order matches." : view.before === null ? "No orders yet: create one with public/exchanger/order/create." : "No older orders."}
           </p>
-          <div id="orders">
-            {chunks(data.cards, CARDS_PER_TURN).map((cards) => (
-              <CardsAfterATurn cards={cards} />
+          <table id="orders" class="orders">
+            <OrderTableHead />
+            {chunks(data.rows, ROWS_PER_TURN).map((rows) => (
+              <RowsAfterATurn rows={rows} />
             ))}
-          </div>
+          </table>
           <nav class="pager" aria-label="pages">
             {view.before === null ? null : <a href={viewHref(view, null)}>« newest</a>}
             {data.next === null ? null : (

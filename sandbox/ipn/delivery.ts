@@ -3,6 +3,7 @@
 import type { Clock } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
 import { createDeadlines, type Flight } from "./deadlines.js";
+import { IPN_CONTENT_TYPE } from "./encode.js";
 import { describeNetworkError } from "./network-errors.js";
 import { cutExcerpt, type Sending, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
 import type { DeliveryOutcome, DeliveryRecord } from "./types.js";
@@ -72,7 +73,7 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
 
     get headers(): Record<string, string> {
       return {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": IPN_CONTENT_TYPE,
         "Content-Length": String(Buffer.byteLength(this.record.body)),
         "User-Agent": userAgent,
       };

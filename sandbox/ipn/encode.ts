@@ -19,6 +19,9 @@ export const IPN_FIELD_ORDER = [
 /** The keys of each `toValues[i]`, in the order they are sent. */
 export const IPN_TO_VALUE_KEYS = ["key", "name", "value"] as const satisfies readonly (keyof IpnToValue)[];
 
+/** The IPN's Content-Type, as the docs give it. */
+export const IPN_CONTENT_TYPE = "application/x-www-form-urlencoded";
+
 /** The docs do not name the checksum's field; the sandbox calls it `hash` unless configured otherwise. */
 export const DEFAULT_IPN_HASH_FIELD = "hash";
 

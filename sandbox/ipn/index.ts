@@ -26,6 +26,7 @@ export type { DiagnosedMistake, IpnHashDiagnosis, IpnHashDoctorInput, IpnHashMis
 
 export {
   DEFAULT_IPN_HASH_FIELD,
+  IPN_CONTENT_TYPE,
   IPN_FIELD_ORDER,
   IPN_TO_VALUE_KEYS,
   assertIpnHashField,

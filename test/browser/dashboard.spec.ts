@@ -1,6 +1,10 @@
-// The dashboard at /_sandbox/ in a real browser: orders and IPN deliveries appear live, and its buttons act through
-// the control API (pay, move with a fault, resend, test IPN), with secrets masked on screen.
+// The dashboard at /_sandbox/ in a real browser: orders as a compact table, their IPN deliveries appearing live, its
+// buttons acting through the control API (pay, move with a fault, resend, test IPN), a delivery copied as curl and
+// the doctor saying why one was rejected, with secrets masked on screen; and, with scripts off, a snapshot.
 
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { createHash } from "node:crypto";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
 import { routeByXml, startSandbox, validCreateBody, type RunningSandbox } from "../support/sandbox.js";
 import { startSink, type Sink } from "../support/sink.js";
@@ -61,8 +65,12 @@ test("shows a new order and its IPN delivery live, with the merchant's answer, a
   await expect(first).toContainText("waitPayment");
   await expect(card.locator(".status")).toHaveText("waitPayment");
 
+  // The order's row says how its last IPN went; its details and timeline unfold under it.
+  await expect(card.locator("td.ipns")).toHaveText("1 · waitPayment accepted HTTP 200");
+  await card.locator(`details[data-key="order-${order.uid}"] > summary`).click();
+
   // The delivery's details: the exact fields sent, the checksum, the merchant's answer.
-  await first.locator("summary").click();
+  await first.locator("details:not(.doctor) > summary").click();
   await expect(first.locator("table.fields th")).toContainText(["orderUID", "orderId", "newStatus", "inAmount", "outAmount", "xml_from", "xml_to", "timestamp"]);
   const [delivery] = (await sb.control("GET", `/deliveries?orderUID=${order.uid}`)).json.deliveries;
   await expect(first).toContainText(delivery.hash);
@@ -81,7 +89,7 @@ test("shows a new order and its IPN delivery live, with the merchant's answer, a
   await expect(second).toContainText(`resend of ${delivery.id}`);
   await expect(second).toHaveAttribute("data-outcome", "accepted");
   // The details the user opened stay open across the live refresh.
-  await expect(first.locator("details")).toHaveAttribute("open", "");
+  await expect(first.locator("details:not(.doctor)")).toHaveAttribute("open", "");
   const records = (await sb.control("GET", `/deliveries?orderUID=${order.uid}`)).json.deliveries;
   expect(records).toHaveLength(2);
   expect(records[1].resendOf).toBe(delivery.id);
@@ -164,7 +172,7 @@ test("shows one page of orders at a time, finds one by uid, filters by status, a
 
     await page.goto(`${fresh.url}/_sandbox/`);
     await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
-    const cards = page.locator("#orders > article[data-uid]");
+    const cards = page.locator("#orders > tbody[data-uid]");
     await expect(cards).toHaveCount(25);
     await expect(cards.first()).toHaveAttribute("data-uid", String(uids[29]));
     await expect(page.locator("#order-count")).toHaveText("30");
@@ -194,4 +202,171 @@ test("shows one page of orders at a time, finds one by uid, filters by status, a
   } finally {
     await fresh.close();
   }
+});
+
+/**
+ * A merchant that gets the checksum wrong the commonest way, leaving the secret out, so it refuses every IPN with
+ * 403; its answer tells the hash it computed, as a merchant's own log would.
+ */
+async function startForgetfulMerchant(): Promise<Sink> {
+  return startSink((req, res) => {
+    const mine = forgetfulHash(req.form);
+    res.writeHead(req.form.get("hash") === mine ? 200 : 403, { "content-type": "text/plain" }).end(`hash mismatch: mine is ${mine}`);
+  });
+}
+
+function forgetfulHash(form: URLSearchParams): string {
+  const text = ["orderId", "newStatus", "inAmount", "outAmount", "xml_from", "xml_to", "timestamp"].map((name) => form.get(name) ?? "").join(":");
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** An order whose IPN URL carries a token of the merchant's, moved once: one delivery, refused by the merchant. */
+async function rejectedDelivery(shop: Sink) {
+  const route = routeByXml(sb.sandbox, "ETH", "WMZ");
+  const envelope = await sb.api("POST", "public/exchanger/order/create", validCreateBody(route, { ipnUrl: `${shop.url}?token=${URL_TOKEN}`, ipnSecret: IPN_SECRET }));
+  expect(envelope.success, JSON.stringify(envelope.error)).toBe(true);
+  const uid = envelope.data.uid as number;
+  expect((await sb.control("POST", `/orders/${uid}/status`, { status: "waitPayment" })).status).toBe(200);
+  await sb.sandbox.dispatcher.idle();
+  const [delivery] = (await sb.control("GET", `/deliveries?orderUID=${uid}`)).json.deliveries;
+  expect(delivery.outcome).toBe("rejected");
+  return { uid, delivery };
+}
+
+const URL_TOKEN = "merchant-url-token-42";
+
+test("shows the orders as a compact table: a row each with its status, exchange, last IPN, pages and actions", async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  const order = await createOrder();
+  await sb.control("POST", `/orders/${order.uid}/pay`, {});
+  await sb.sandbox.dispatcher.idle();
+  await page.goto(`${sb.url}/_sandbox/?uid=${order.uid}`);
+  await expect(page.locator("#orders thead th")).toHaveText(["order", "status", "exchange", "created", "IPNs, the last", "pages", "actions"]);
+  const row = page.locator(`#order-${order.uid} > tr`).first();
+  const cells = row.locator("th, td");
+  await expect(cells).toHaveCount(7);
+  await expect(cells.nth(0)).toHaveText(`#${order.uid}`);
+  await expect(cells.nth(1)).toHaveText("inProgress");
+  await expect(cells.nth(2)).toHaveText(/^\d[\d.]* CARDUAH → [\d.]+ USDTTRC20 manual$/);
+  await expect(cells.nth(4)).toHaveText("2 · inProgress accepted HTTP 200");
+  // The details and the timeline stay folded until asked for: a page of 25 orders fits on a screen.
+  const details = page.locator(`#order-${order.uid} details[data-key="order-${order.uid}"]`);
+  await expect(details).not.toHaveAttribute("open", "");
+  await expect(details.locator("li[data-kind=delivery]").first()).toBeHidden();
+  await details.locator("> summary").click();
+  await expect(details.locator("li[data-kind=delivery]")).toHaveCount(2);
+  await expect(details.locator("li[data-kind=delivery] p.signed").first()).toContainText(/^signed string [0-9a-f]{24}:waitPayment:.+:me••••••••et$/);
+  await snap(page, testInfo, "dashboard-table");
+  expect(errors).toEqual([]);
+});
+
+test("copies a delivery as curl with its URL whole, which replays the IPN by hand, while the page masks the URL's token", async ({ page, context }, testInfo) => {
+  const errors = watchErrors(page);
+  const shop = await startForgetfulMerchant();
+  try {
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: sb.url });
+    const { uid, delivery } = await rejectedDelivery(shop);
+    await page.goto(`${sb.url}/_sandbox/?uid=${uid}`);
+    const card = page.locator(`#order-${uid}`);
+    await card.locator(`details[data-key="order-${uid}"] > summary`).click();
+    const item = card.locator(`li#delivery-${delivery.id}`);
+    await item.locator(`details[data-key="${delivery.id}"] > summary`).click();
+    // On screen, the command with the URL's token masked.
+    await expect(item.locator("pre.curl")).toContainText("token=me••••••••42");
+    expect(await page.locator("body").innerText()).not.toContain(URL_TOKEN);
+
+    await item.getByRole("link", { name: "copy as curl" }).click();
+    await expect(page.locator("#notice")).toHaveText(`Copied ${delivery.id} as curl, its URL whole: paste it in a terminal to send the IPN again by hand`);
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied.trim()).toBe(`curl -i '${shop.url}?token=${URL_TOKEN}' -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '${delivery.body}'`);
+
+    // Pasted into a shell, it sends the merchant the very request the sandbox sent.
+    const before = shop.received.length;
+    // Not execFileSync: the merchant answers from this very process.
+    const replayed = await promisify(execFile)("sh", ["-c", copied], { encoding: "utf8", timeout: 20_000 }).then((r) => r.stdout);
+    expect(replayed).toMatch(/^HTTP\/1\.1 403/);
+    const [sent, again] = [shop.received[0]!, shop.received[before]!];
+    expect(again.body).toBe(sent.body);
+    expect(again.path).toBe(sent.path);
+    expect(again.headers["content-type"]).toBe(sent.headers["content-type"]);
+    await snap(page, testInfo, "dashboard-curl");
+    expect(errors).toEqual([]);
+  } finally {
+    await shop.close();
+  }
+});
+
+test("says why a delivery was rejected: the doctor finds the merchant's mistake, with the order's secret unseen", async ({ page }, testInfo) => {
+  const errors = watchErrors(page);
+  const shop = await startForgetfulMerchant();
+  try {
+    const { uid, delivery } = await rejectedDelivery(shop);
+    await page.goto(`${sb.url}/_sandbox/?uid=${uid}`);
+    await expect(page.locator("#live")).toHaveAttribute("data-live", "true");
+    const card = page.locator(`#order-${uid}`);
+    await card.locator(`details[data-key="order-${uid}"] > summary`).click();
+    const item = card.locator(`li#delivery-${delivery.id}`);
+    await item.getByText("why was this rejected?").click();
+    // The merchant's hash, as its 403 answer told it; the secret left blank: the order's own is used.
+    const theirs = forgetfulHash(new URLSearchParams(delivery.body));
+    await item.locator("input[name=hash]").fill(theirs);
+    await item.getByRole("button", { name: "Diagnose" }).click();
+    const diagnosis = item.locator(".diagnosis-slot section.diagnosis");
+    await expect(diagnosis).toHaveAttribute("data-mistakes", "secretLeftOut");
+    await expect(diagnosis.locator("p.verdict")).toHaveText("Your hash does not match: the secret was left out (the string ends at the timestamp).");
+    await expect(diagnosis.locator("code.expected")).toHaveText(/:me••••••••et$/);
+    await expect(diagnosis.locator("dl.strings dt")).toHaveText(["you hashed", "should hash", "its sha256", "your hash"]);
+    await expect(diagnosis.locator("dl.strings dd")).toHaveText([/:\d{13}$/, /:me••••••••et$/, delivery.hash, theirs]);
+    await expect(diagnosis.locator("p.fix")).toHaveText('Fix: end the string with ":" and your ipnSecret.');
+    await snap(page, testInfo, "dashboard-doctor");
+
+    // A live update of the order keeps the answer and what was typed.
+    await sb.control("POST", `/orders/${uid}/status`, { status: "deleted" });
+    await expect(card.locator(".status")).toHaveText("deleted");
+    await expect(diagnosis).toHaveAttribute("data-mistakes", "secretLeftOut");
+    await expect(item.locator("input[name=hash]")).toHaveValue(theirs);
+
+    // A secret typed in is used instead, and masked too; the doctor says it is not the order's.
+    await item.locator("input[name=secret]").fill("a-secret-typed-in");
+    await item.getByRole("button", { name: "Diagnose" }).click();
+    await expect(diagnosis.locator("code.expected")).toHaveText(/:a-••••••••in$/);
+    await expect(diagnosis).toHaveAttribute("data-mistakes", "secretLeftOut");
+    await expect(diagnosis.locator("ul.notes li")).toContainText([`The secret given is not the ipnSecret order ${uid} was created with: leave it blank to use that one.`]);
+    const text = await page.locator("body").innerText();
+    for (const secret of [IPN_SECRET, "a-secret-typed-in"]) expect(text).not.toContain(secret);
+    expect(errors).toEqual([]);
+  } finally {
+    await shop.close();
+  }
+});
+
+test.describe("with scripts off", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("the dashboard is a snapshot whose doctor still answers, on a page of its own, and whose curl link opens the command", async ({ page }, testInfo) => {
+    const shop = await startForgetfulMerchant();
+    try {
+      const { uid, delivery } = await rejectedDelivery(shop);
+      await page.goto(`${sb.url}/_sandbox/?uid=${uid}`);
+      await expect(page.locator("noscript")).toHaveCount(1);
+      const card = page.locator(`#order-${uid}`);
+      await expect(card.locator("td.ipns")).toHaveText("1 · waitPayment rejected HTTP 403");
+      await card.locator(`details[data-key="order-${uid}"] > summary`).click();
+      const item = card.locator(`li#delivery-${delivery.id}`);
+      await item.getByText("why was this rejected?").click();
+      await item.locator("input[name=hash]").fill(forgetfulHash(new URLSearchParams(delivery.body)));
+      await item.getByRole("button", { name: "Diagnose" }).click();
+      await expect(page).toHaveURL(`${sb.url}/_sandbox/dashboard/deliveries/${delivery.id}/doctor`);
+      await expect(page.locator("section.diagnosis")).toHaveAttribute("data-mistakes", "secretLeftOut");
+      await snap(page, testInfo, "dashboard-doctor-no-script");
+      await page.getByRole("link", { name: "« back to the dashboard" }).click();
+      await expect(page).toHaveURL(`${sb.url}/_sandbox/?uid=${uid}#order-${uid}`);
+
+      await page.locator(`#order-${uid} details[data-key="order-${uid}"] > summary`).click();
+      await page.locator(`li#delivery-${delivery.id}`).getByRole("link", { name: "copy as curl" }).click();
+      await expect(page.locator("body")).toHaveText(`curl -i '${shop.url}?token=${URL_TOKEN}' -H 'Content-Type: application/x-www-form-urlencoded' --data-binary '${delivery.body}'`);
+    } finally {
+      await shop.close();
+    }
+  });
 });
