@@ -57,10 +57,28 @@ export class ApiError extends Error {
   }
 }
 
+/** What a validation error's `object.err` may say went wrong: "regexp" is the engine's own, the rest the sandbox's. */
+export const PARAM_ERRORS = [
+  "regexp",
+  "required",
+  "type",
+  "min",
+  "max",
+  "decimal",
+  "reserve",
+  "unknown",
+  "duplicate",
+  "notFound",
+  "url",
+  "length",
+  "notManual",
+] as const;
+export type ParamError = (typeof PARAM_ERRORS)[number];
+
 /** What a validation error's `object` says: the engine's four keys (`fieldId` and `nameField` for a route field). */
 export interface InvalidParamObject {
   /** What went wrong: "regexp" (the engine's), "required", "type", "min", "max", … */
-  err: string;
+  err: ParamError;
   /** The route field's `_id` for a value-list error, else null. */
   fieldId?: string;
   /** The route field's name for a value-list error, else the parameter's name. */
