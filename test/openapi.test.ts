@@ -6,9 +6,10 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, type Sandbox } from "../sandbox/index.js";
+import { createSandbox, ERROR_CODE_DOCS, ERROR_CODES, type Sandbox } from "../sandbox/index.js";
 import { buildOpenApi, openApiJson, type OpenApiDocument, type OpenApiOptions } from "../sandbox/openapi/index.js";
 import { BUILTIN_SCENARIOS, scenarioDirector } from "../scenarios/index.js";
+import { readDoc } from "./support/docs.js";
 import { specChecker } from "./support/openapi.js";
 import { REPO } from "./support/package.js";
 
@@ -97,6 +98,16 @@ describe("the OpenAPI description", () => {
     expect(webhook.description).toContain(
       "`5d8e6002b80b7b4cd75a6424:inProgress:2:317.42:ETH:WMZ:1571328406072:SECRET123` → `af3acf947e6f0e0f2c267e300b8582e504dba12d1f2d058652b7414163c09f48`",
     );
+  });
+
+  it("explains each errorCode as docs/merchant-api.md's error table does, word for word", () => {
+    const page = readDoc("docs/merchant-api.md");
+    const description = (((buildOpenApi().components as Json).schemas as Record<string, Json>).ErrorCode!.description as string);
+    for (const [name, code] of Object.entries(ERROR_CODES) as [keyof typeof ERROR_CODES, number][]) {
+      const row = `| ${code} | ${name} | ${ERROR_CODE_DOCS[name]} |`;
+      expect(page, `docs/merchant-api.md's row for ${name}`).toContain(row);
+      expect(description).toContain(row);
+    }
   });
 
   it("names the checksum field the sandbox is configured with, and only that one", () => {
