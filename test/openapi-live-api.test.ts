@@ -98,6 +98,9 @@ describe("the merchant API, as the OpenAPI description says", () => {
 
   it("creates orders from JSON, a urlencoded form and a multipart form with bracket keys, and with the apikey/hash authorization", async () => {
     const params = exampleCreateParams(route, { ipnUrl: sink.url, ipnSecret: IPN_SECRET, partner: "p1", lang: "ru", hideOutData: true, clientCallbackUrl: "https://shop.example/back" });
+    // What the sandbox takes, the description takes: as JSON, and as a form decodes (every value a string).
+    checker.checkSchema("CreateOrderParams", params);
+    checker.checkSchema("CreateOrderParams", decodeBracketEntries(formPairs(params)));
     expect((await call("public/exchanger/order/create", { json: params })).data.uid).toBeGreaterThan(0);
     const form = new URLSearchParams(formPairs(params));
     expect((await call("public/exchanger/order/create", { raw: { body: form.toString(), type: "application/x-www-form-urlencoded" }, slash: false })).success).toBe(true);

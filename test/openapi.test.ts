@@ -76,6 +76,17 @@ describe("the OpenAPI description", () => {
     }
   });
 
+  it("gives examples that its own schemas take", () => {
+    const doc = buildOpenApi();
+    const checker = specChecker(doc);
+    const components = doc.components as Json;
+    const bodies = components.requestBodies as Record<string, Json>;
+    const examples = Object.entries(bodies).map(([name, body]) => [name, ((body.content as Json)["application/json"] as Json).example] as const);
+    expect(examples.map(([name]) => name)).toEqual(["CreateOrderParams", "UpdateStatusParams"]);
+    for (const [name, example] of examples) checker.checkSchema(name, example);
+    for (const example of (components.schemas as Record<string, Json>).IpnBody!.examples as unknown[]) checker.checkSchema("IpnBody", example);
+  });
+
   it("is shipped as openapi.json, exactly as the code makes it", () => {
     const shipped = readFileSync(new URL("../openapi.json", import.meta.url), "utf8");
     expect(shipped === openApiJson(), "openapi.json differs from what the code makes: run `npm run openapi` and commit it").toBe(true);
