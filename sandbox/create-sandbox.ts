@@ -19,6 +19,7 @@ import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher } from "./ipn
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
+import { OPENAPI_PATH, openApiRoute } from "./openapi/index.js";
 import { createPages } from "./pages/index.js";
 import { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 import { createMemoryStore, openJournalStore, StoreUnavailableError, type JournalStore, type JournalStoreOptions, type Store } from "./store/index.js";
@@ -235,6 +236,8 @@ function assemble(options: SandboxOptions, checked: Checked): Sandbox {
   app.get(CONTROL_BASE_PATH, (c) => c.redirect(`${CONTROL_BASE_PATH}/`));
   app.route("/", createDashboard({ version: VERSION, store, clock, inbox }));
   app.route(CONTROL_BASE_PATH, inbox.routes);
+  // Behind the admin token like the rest of /_sandbox: the package's openapi.json is the public copy.
+  app.get(OPENAPI_PATH, openApiRoute({ ipnHashField: options.ipnHashField, adminToken: options.adminToken !== undefined, exampleRoute: catalog.routes[0] }));
   // Extensions' routes first: the control API ends with a catch-all that answers 404.
   for (const { routes } of installed) if (routes) app.route(CONTROL_BASE_PATH, routes);
   app.route(

@@ -25,16 +25,17 @@ export const ERROR_CODES = {
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;
 
-/** One line per code for the docs: name, code, when it happens. */
+/** When each code is answered: the error table of docs/merchant-api.md and of the OpenAPI description, word for word. */
 export const ERROR_CODE_DOCS: Record<ErrorCodeName, string> = {
   validation: "a parameter is missing or invalid; `error.object` names it (engine), `error.sandboxHint` says how to fix it (sandbox)",
-  maintenance: "technical work: the service is under maintenance (engine; the sandbox never sends it unless asked)",
+  maintenance: "technical work (engine); the sandbox sends it only while maintenance is switched on through the control API, or while its data folder cannot be written",
   notFound: "no order with that uid and secret, or no route with that id (sandbox)",
   badTransition: "the order cannot move from its current status to the one asked for (sandbox)",
-  malformedBody: "the body could not be read: bad JSON, unsupported Content-Type, forbidden or absurd keys (sandbox)",
-  bodyTooLarge: "the body is larger than the limit (sandbox)",
-  unauthorized: "the apikey/hash authorization failed (sandbox)",
-  unknownMethod: "no such API method (sandbox)",
+  malformedBody:
+    "the body could not be read: bad JSON, unsupported Content-Type, forbidden (`__proto__`, `constructor`, `prototype`) or absurd keys, too many fields or list items (sandbox)",
+  bodyTooLarge: "the body is larger than 1 MiB (sandbox)",
+  unauthorized: "the `apikey`/`hash` authorization failed (sandbox)",
+  unknownMethod: "no such method, or the wrong HTTP verb for it (sandbox)",
 };
 
 /** An error the public API answers in the engine's envelope (always HTTP 200, `success: false`). */
@@ -57,10 +58,28 @@ export class ApiError extends Error {
   }
 }
 
+/** What a validation error's `object.err` may say went wrong: "regexp" is the engine's own, the rest the sandbox's. */
+export const PARAM_ERRORS = [
+  "regexp",
+  "required",
+  "type",
+  "min",
+  "max",
+  "decimal",
+  "reserve",
+  "unknown",
+  "duplicate",
+  "notFound",
+  "url",
+  "length",
+  "notManual",
+] as const;
+export type ParamError = (typeof PARAM_ERRORS)[number];
+
 /** What a validation error's `object` says: the engine's four keys (`fieldId` and `nameField` for a route field). */
 export interface InvalidParamObject {
   /** What went wrong: "regexp" (the engine's), "required", "type", "min", "max", … */
-  err: string;
+  err: ParamError;
   /** The route field's `_id` for a value-list error, else null. */
   fieldId?: string;
   /** The route field's name for a value-list error, else the parameter's name. */

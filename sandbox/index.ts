@@ -4,6 +4,7 @@ export { createSandbox, DEFAULT_PORT, DEFAULT_SEED, type Sandbox, type SandboxOp
 export { drawSeed, catalogSeedFor, DEFAULT_CATALOG_SEED, MAX_CATALOG_SEED } from "./seed.js";
 export { API_BASE_PATH } from "./api/index.js";
 export { CONTROL_BASE_PATH } from "./control/index.js";
+export { buildOpenApi, OPENAPI_PATH, type OpenApiDocument, type OpenApiOptions } from "./openapi/index.js";
 export { assertAdminToken } from "./control/admin-auth.js";
 export { canonicalIpnHost, isLoopbackHost } from "./secure.js";
 export { TEST_CREDENTIALS, requestHash, type ApiCredentials } from "./api/auth.js";

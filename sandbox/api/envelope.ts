@@ -3,9 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { ApiError } from "../errors.js";
 
-const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
-
-const SUFFIX_LENGTH = 7;
+/** A request id's random suffix: what it is drawn from and how long it is. */
+export const REQUEST_ID_SUFFIX = { alphabet: "abcdefghijklmnopqrstuvwxyz0123456789", length: 7 } as const;
+const ALNUM = REQUEST_ID_SUFFIX.alphabet;
+const SUFFIX_LENGTH = REQUEST_ID_SUFFIX.length;
 // Random bytes for request ids, drawn from the CSPRNG a few thousand at a time: a call per request cost more than the
 // rest of the envelope.
 const POOL_BYTES = SUFFIX_LENGTH * 1024;

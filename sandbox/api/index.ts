@@ -41,12 +41,21 @@ interface CallContext {
 
 type Verb = "GET" | "POST" | "PUT";
 
-interface MethodSpec {
-  verb: Verb;
-  /** The parameters this method reads; others are reported in the log as ignored. */
-  params: readonly string[];
-  handle(call: CallContext): unknown;
-}
+/**
+ * Every method of the API: the verb it is called with and the parameters it reads (others are reported in the log as
+ * ignored). The OpenAPI description is made from this table.
+ */
+export const API_METHODS = {
+  "public/exchanger/order/create": { verb: "POST", params: [...CREATE_PARAMS, ...AUTH_PARAMS] },
+  "public/exchanger/order/get": { verb: "GET", params: ["orderUID", "orderSecret", "type", ...AUTH_PARAMS] },
+  "public/exchanger/order/update-status": { verb: "PUT", params: ["orderUID", "orderSecret", "status", ...AUTH_PARAMS] },
+  "public/exchanger/route/get": { verb: "GET", params: ["fromCurrencyId", "toCurrencyId", ...AUTH_PARAMS] },
+  "public/exchanger/route/get/one": { verb: "GET", params: ["id", ...AUTH_PARAMS] },
+} as const satisfies Record<string, { verb: Verb; params: readonly string[] }>;
+
+export type ApiMethodName = keyof typeof API_METHODS;
+
+type Handler = (call: CallContext) => unknown;
 
 /** The merchant API: one core, reached through Hono or, under load, straight from the node server. */
 export interface Api {
@@ -59,95 +68,75 @@ export interface Api {
 /** Builds the merchant API. */
 export function createApi(deps: ApiDeps): Api {
   const { catalog, orders, clock, logger } = deps;
-  const methods: Record<string, MethodSpec> = {
-    "public/exchanger/order/create": {
-      verb: "POST",
-      params: [...CREATE_PARAMS, ...AUTH_PARAMS],
-      handle({ params, merchant }) {
-        const input = validateCreate(params, catalog);
-        if (input.ipnUrl !== null) {
-          const url = new URL(input.ipnUrl);
-          if (!isIpnHostAllowed(url, deps.ipnAllow)) {
-            throw invalidParam("ipnUrl", `${ipnHostRefusal(url)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`, { err: "url" });
-          }
+  const methods: Record<ApiMethodName, Handler> = {
+    "public/exchanger/order/create"({ params, merchant }) {
+      const input = validateCreate(params, catalog);
+      if (input.ipnUrl !== null) {
+        const url = new URL(input.ipnUrl);
+        if (!isIpnHostAllowed(url, deps.ipnAllow)) {
+          throw invalidParam("ipnUrl", `${ipnHostRefusal(url)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`, { err: "url" });
         }
-        const order = orders.create(input, merchant);
-        return {
-          _id: order._id,
-          uid: order.uid,
-          rid: order.rid,
-          secret: order.secret,
-          route: {
-            from: { name: order.route.from.name, symbol: order.route.from.symbol },
-            to: { name: order.route.to.name, symbol: order.route.to.symbol },
-          },
-          inAmount: order.inAmount,
-          outAmount: order.outAmount,
-        };
-      },
+      }
+      const order = orders.create(input, merchant);
+      return {
+        _id: order._id,
+        uid: order.uid,
+        rid: order.rid,
+        secret: order.secret,
+        route: {
+          from: { name: order.route.from.name, symbol: order.route.from.symbol },
+          to: { name: order.route.to.name, symbol: order.route.to.symbol },
+        },
+        inAmount: order.inAmount,
+        outAmount: order.outAmount,
+      };
     },
-    "public/exchanger/order/get": {
-      verb: "GET",
-      params: ["orderUID", "orderSecret", "type", ...AUTH_PARAMS],
-      handle({ params }) {
-        const order = findOrder(params);
-        const type = params.type ?? "order";
-        if (type !== "order" && type !== "payment") {
-          throw invalidParam("type", `expected order or payment, got ${JSON.stringify(type)}`, { err: "type" });
+    "public/exchanger/order/get"({ params }) {
+      const order = findOrder(params);
+      const type = params.type ?? "order";
+      if (type !== "order" && type !== "payment") {
+        throw invalidParam("type", `expected order or payment, got ${JSON.stringify(type)}`, { err: "type" });
+      }
+      orders.noteRead(order, "api");
+      if (type === "payment") return { order: { ...publicOrderView(order), payment: paymentView(order) }, verifications: [] };
+      return new JsonText(`{"order":${publicOrderJson(order)},"verifications":[]}`);
+    },
+    "public/exchanger/order/update-status"({ params }) {
+      const order = findOrder(params);
+      const status = params.status;
+      if (!isOrderStatus(status)) {
+        throw invalidParam("status", `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status ?? null)}`, { err: "type" });
+      }
+      try {
+        const moved = orders.move(order.uid, status, { cause: "api:update-status", rules: "merchant" });
+        return { ok: true, oldStatus: order.status, newStatus: moved.status };
+      } catch (error) {
+        if (error instanceof MoveRefused && error.reason === "automatic") {
+          throw invalidParam("status", error.message, { err: "notManual" });
         }
-        orders.noteRead(order, "api");
-        if (type === "payment") return { order: { ...publicOrderView(order), payment: paymentView(order) }, verifications: [] };
-        return new JsonText(`{"order":${publicOrderJson(order)},"verifications":[]}`);
-      },
-    },
-    "public/exchanger/order/update-status": {
-      verb: "PUT",
-      params: ["orderUID", "orderSecret", "status", ...AUTH_PARAMS],
-      handle({ params }) {
-        const order = findOrder(params);
-        const status = params.status;
-        if (!isOrderStatus(status)) {
-          throw invalidParam("status", `expected one of ${STATUSES.join(", ")}, got ${JSON.stringify(status ?? null)}`, { err: "type" });
+        if (error instanceof MoveRefused) {
+          throw new ApiError(
+            "badTransition",
+            `${error.message}. A merchant may move waitPayment → inProgress after a manual payment, and new or waitPayment → deleted`,
+            { from: error.from, to: error.to, allowed: error.allowed },
+          );
         }
-        try {
-          const moved = orders.move(order.uid, status, { cause: "api:update-status", rules: "merchant" });
-          return { ok: true, oldStatus: order.status, newStatus: moved.status };
-        } catch (error) {
-          if (error instanceof MoveRefused && error.reason === "automatic") {
-            throw invalidParam("status", error.message, { err: "notManual" });
-          }
-          if (error instanceof MoveRefused) {
-            throw new ApiError(
-              "badTransition",
-              `${error.message}. A merchant may move waitPayment → inProgress after a manual payment, and new or waitPayment → deleted`,
-              { from: error.from, to: error.to, allowed: error.allowed },
-            );
-          }
-          throw error;
-        }
-      },
+        throw error;
+      }
     },
-    "public/exchanger/route/get": {
-      verb: "GET",
-      params: ["fromCurrencyId", "toCurrencyId", ...AUTH_PARAMS],
-      handle({ params }) {
-        const from = optionalId(params.fromCurrencyId, "fromCurrencyId");
-        const to = optionalId(params.toCurrencyId, "toCurrencyId");
-        return catalog.routes
-          .filter((r) => (from === null || r.from._id === from) && (to === null || r.to._id === to))
-          .map(routeView);
-      },
+    "public/exchanger/route/get"({ params }) {
+      const from = optionalId(params.fromCurrencyId, "fromCurrencyId");
+      const to = optionalId(params.toCurrencyId, "toCurrencyId");
+      return catalog.routes
+        .filter((r) => (from === null || r.from._id === from) && (to === null || r.to._id === to))
+        .map(routeView);
     },
-    "public/exchanger/route/get/one": {
-      verb: "GET",
-      params: ["id", ...AUTH_PARAMS],
-      handle({ params }) {
-        const id = optionalId(params.id, "id");
-        if (id === null) throw invalidParam("id", "required: the route's _id", { err: "required" });
-        const route = catalog.routes.find((r) => r._id === id);
-        if (!route) throw new ApiError("notFound", `No route ${id}; GET public/exchanger/route/get lists the routes`, { id });
-        return routeView(route);
-      },
+    "public/exchanger/route/get/one"({ params }) {
+      const id = optionalId(params.id, "id");
+      if (id === null) throw invalidParam("id", "required: the route's _id", { err: "required" });
+      const route = catalog.routes.find((r) => r._id === id);
+      if (!route) throw new ApiError("notFound", `No route ${id}; GET public/exchanger/route/get lists the routes`, { id });
+      return routeView(route);
     },
   };
 
@@ -182,26 +171,26 @@ export function createApi(deps: ApiDeps): Api {
       if (error instanceof ApiError) return respond(call, clock, logger, started, error);
       throw error;
     };
-    const run = (spec: MethodSpec, { params, rawBody }: { params: Params; rawBody: string | null }) => {
+    const run = (method: ApiMethodName, { params, rawBody }: { params: Params; rawBody: string | null }) => {
       try {
         const merchant = authenticate({ apikey: call.header("apikey"), hash: call.header("hash"), params, rawBody, now: clock.now() }, deps.credentials);
-        if (logger.quiet !== true) warnIgnored(logger, name, params, spec.params);
-        return respond(call, clock, logger, started, spec.handle({ params, merchant }));
+        if (logger.quiet !== true) warnIgnored(logger, name, params, API_METHODS[method].params);
+        return respond(call, clock, logger, started, methods[method]({ params, merchant }));
       } catch (error) {
         return fail(error);
       }
     };
     try {
       if (deps.isUnderMaintenance()) throw new ApiError("maintenance", "Technical work is in progress; try again later");
-      const spec = methods[name];
-      if (!spec) {
-        throw new ApiError("unknownMethod", `No API method ${JSON.stringify(name)}; the methods are ${Object.keys(methods).join(", ")}`, { method: name });
+      if (!isApiMethod(name)) {
+        throw new ApiError("unknownMethod", `No API method ${JSON.stringify(name)}; the methods are ${Object.keys(API_METHODS).join(", ")}`, { method: name });
       }
-      if (call.method !== spec.verb) {
-        throw new ApiError("unknownMethod", `${name} is called with ${spec.verb}, not ${call.method}`, { method: name, verb: spec.verb });
+      const { verb } = API_METHODS[name];
+      if (call.method !== verb) {
+        throw new ApiError("unknownMethod", `${name} is called with ${verb}, not ${call.method}`, { method: name, verb });
       }
-      if (call.method === "GET") return run(spec, readQueryParams(call.url));
-      return call.readBody().then((read) => run(spec, read), fail);
+      if (call.method === "GET") return run(name, readQueryParams(call.url));
+      return call.readBody().then((read) => run(name, read), fail);
     } catch (error) {
       return fail(error);
     }
@@ -224,6 +213,10 @@ function honoCall(c: Context): ApiCall {
     header: (name) => c.req.header(name),
     readBody: () => readParams(c.req.raw),
   };
+}
+
+function isApiMethod(name: string): name is ApiMethodName {
+  return Object.hasOwn(API_METHODS, name);
 }
 
 /** "public/exchanger/order/get" from ".../service/api/v1/public/exchanger/order/get/". */

@@ -51,8 +51,8 @@ export interface ControlDeps {
   events?: EventHubOptions;
 }
 
-/** The bodies the control API takes, made from zod on first use. */
-const bodies = withZod((z) => {
+/** The bodies the control API takes, made from zod on first use; the OpenAPI description is made from them too. */
+export const controlBodies = withZod((z) => {
   const statusSchema = z.enum(STATUSES);
   /** A fault name or `{type, ...params}`; a bad one gets normalizeFault's message, which lists the valid choices. */
   const faultSchema = z.custom<FaultSpec>().superRefine((value, ctx) => {
@@ -79,7 +79,7 @@ const bodies = withZod((z) => {
 });
 
 /** The docs' example order, used for a test IPN that names no order. */
-const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
+export const SAMPLE_IPN: Omit<IpnFields, "newStatus" | "timestamp"> = {
   orderUID: "1409",
   orderId: "5d8e6002b80b7b4cd75a6424",
   inAmount: "2",
@@ -112,7 +112,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/orders/:uid/status", async (c) => {
     const order = requireOrder(c.req.param("uid"));
-    const body = await readBody(c, bodies().moveBody);
+    const body = await readBody(c, controlBodies().moveBody);
     const moved = moveOrRefuse(() =>
       orders.move(order.uid, body.status, { cause: "control", force: body.force ?? false, fault: body.fault ?? "deliver" }),
     );
@@ -121,7 +121,7 @@ export function createControlApi(deps: ControlDeps): Hono {
 
   app.post("/orders/:uid/pay", async (c) => {
     const order = requireOrder(c.req.param("uid"));
-    const body = await readBody(c, bodies().payBody);
+    const body = await readBody(c, controlBodies().payBody);
     const moved = moveOrRefuse(() => orders.pay(order.uid, "control:pay", body.fault ?? "deliver"));
     return c.json(orderView(moved, store.listDeliveries({ orderUID: moved.uid }), orders.readCount(moved.uid)));
   });
@@ -138,7 +138,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   });
 
   app.post("/ipn", async (c) => {
-    const body = await readBody(c, bodies().testIpnBody);
+    const body = await readBody(c, controlBodies().testIpnBody);
     const target = new URL(body.ipnUrl);
     if (!isIpnHostAllowed(target, deps.ipnAllow)) {
       throw new ControlError(400, "bad_request", `ipnUrl: ${ipnHostRefusal(target)}; this sandbox sends IPNs only to ${deps.ipnAllow!.join(", ")}`);
@@ -162,7 +162,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   app.get("/clock", (c) => c.json(clockView(clock)));
 
   app.post("/clock/advance", async (c) => {
-    const body = await readBody(c, bodies().advanceBody);
+    const body = await readBody(c, controlBodies().advanceBody);
     clock.advance(body.ms);
     return c.json(clockView(clock));
   });
@@ -175,7 +175,7 @@ export function createControlApi(deps: ControlDeps): Hono {
   app.get("/maintenance", (c) => c.json({ on: deps.maintenance.get() }));
 
   app.post("/maintenance", async (c) => {
-    const body = await readBody(c, bodies().maintenanceBody);
+    const body = await readBody(c, controlBodies().maintenanceBody);
     deps.maintenance.set(body.on);
     return c.json({ on: deps.maintenance.get() });
   });

@@ -15,8 +15,9 @@ export const MAX_PAGE_LIMIT = 1000;
 /** Items per chunk when a listing without `limit` is streamed whole. */
 const STREAM_PAGE = 100;
 
-const ORDER_PARAMS = ["limit", "cursor", "order", "status", "uid"] as const;
-const DELIVERY_PARAMS = ["limit", "cursor", "order", "orderUID", "status", "outcome"] as const;
+/** The query parameters of each listing: anything else is refused. */
+export const ORDER_PARAMS = ["limit", "cursor", "order", "status", "uid"] as const;
+export const DELIVERY_PARAMS = ["limit", "cursor", "order", "orderUID", "status", "outcome"] as const;
 
 /** Reads the query once: every name known, none twice. */
 function readQuery<N extends string>(c: Context, known: readonly N[]): Partial<Record<N, string>> {

@@ -2,7 +2,8 @@
 
 import Big from "big.js";
 
-const DECIMAL = /^\d+(\.\d+)?$/;
+/** A decimal string as amounts and rates are written: digits, and a fraction after a point. */
+export const DECIMAL = /^\d+(\.\d+)?$/;
 
 export type AmountProblem = "notANumber" | "notPositive" | "tooManyDecimals";
 

@@ -54,7 +54,15 @@ export interface ValidatedCreate {
   ipnSecret: string | null;
 }
 
-const MAX_TEXT = 2048;
+/** The longest URL or requisite value, and the longest `partner` or `ipnSecret`, order/create accepts. */
+export const CREATE_TEXT_LIMITS = { url: 2048, short: 256 } as const;
+const MAX_TEXT = CREATE_TEXT_LIMITS.url;
+
+/**
+ * What a yes/no parameter may be: JSON's booleans, and the words forms send ("on" is what a browser sends for a ticked
+ * checkbox; "1" and "true" what PHP and most form libraries send).
+ */
+export const BOOLEAN_WORDS = { yes: [true, "true", "1", "on", 1], no: [false, "false", "0", 0] } as const;
 
 /** Field patterns compiled once: the catalogue is fixed for a run and order/create is a hot path. */
 const patterns = new Map<string, RegExp>();
@@ -87,10 +95,10 @@ export function validateCreate(params: Params, catalog: Catalog): ValidatedCreat
   const routeValues = readValues(params.routeValues, "routeValues", route.routeFields);
   const lang = readLang(params.lang);
   const hideOutData = readBoolean(params.hideOutData, "hideOutData", false);
-  const partner = readOptionalText(params.partner, "partner", 256);
+  const partner = readOptionalText(params.partner, "partner", CREATE_TEXT_LIMITS.short);
   const clientCallbackUrl = readOptionalUrl(params.clientCallbackUrl, "clientCallbackUrl");
   const ipnUrl = readOptionalUrl(params.ipnUrl, "ipnUrl");
-  const ipnSecret = readOptionalText(params.ipnSecret, "ipnSecret", 256);
+  const ipnSecret = readOptionalText(params.ipnSecret, "ipnSecret", CREATE_TEXT_LIMITS.short);
   if (ipnUrl !== null && ipnSecret === null) {
     throw invalidParam("ipnSecret", "required when ipnUrl is given: the IPN is signed with it", { err: "required" });
   }
@@ -201,9 +209,8 @@ function readLang(value: unknown): Lang {
 
 function readBoolean(value: unknown, param: string, fallback: boolean): boolean {
   if (value === undefined || value === "") return fallback;
-  // "on" is what a browser sends for a ticked checkbox; "1" and "true" what PHP and most form libraries send.
-  if (value === true || value === "true" || value === "1" || value === "on" || value === 1) return true;
-  if (value === false || value === "false" || value === "0" || value === 0) return false;
+  if ((BOOLEAN_WORDS.yes as readonly unknown[]).includes(value)) return true;
+  if ((BOOLEAN_WORDS.no as readonly unknown[]).includes(value)) return false;
   throw invalidParam(param, `expected true or false, got ${describe(value)}`, { err: "type" });
 }
 

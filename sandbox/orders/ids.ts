@@ -22,6 +22,12 @@ export interface IdFactory {
 
 const TWO_32 = 2 ** 32;
 
+/** What an order's rid and secret are drawn from, and how long they are: the engine's formats. */
+export const ORDER_ID_FORMATS = {
+  rid: { alphabet: ALNUM_UPPER, length: 11 },
+  secret: { alphabet: ALNUM_MIXED, length: 24 },
+} as const;
+
 export function createIdFactory(seed: number): IdFactory {
   const faker = createEnglishFaker();
   // faker keeps 32 bits of a number seed; a larger one (a drawn seed) goes in whole as two words.
@@ -30,8 +36,8 @@ export function createIdFactory(seed: number): IdFactory {
     // All 24 digits are still drawn, and the first 8 replaced by the time: so the ids, rids, secrets and addresses a
     // seed gave before ObjectIds carried their time are the same draws, in the same order.
     objectId: (atMs) => objectIdTime(atMs) + randomString(faker, HEX_LOWER, 24).slice(8),
-    rid: () => randomString(faker, ALNUM_UPPER, 11),
-    secret: () => randomString(faker, ALNUM_MIXED, 24),
+    rid: () => randomString(faker, ORDER_ID_FORMATS.rid.alphabet, ORDER_ID_FORMATS.rid.length),
+    secret: () => randomString(faker, ORDER_ID_FORMATS.secret.alphabet, ORDER_ID_FORMATS.secret.length),
     faker,
     characters: fastCharacters(faker),
   };
