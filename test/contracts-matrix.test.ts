@@ -2,9 +2,9 @@
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSandbox, type Sandbox } from "../sandbox/index.js";
-import { formatText, runContracts, UnreachableUrl, type ContractOptions, type Report } from "../contracts/index.js";
+import { CONTRACT_GROUPS, formatText, runContracts, UnreachableUrl, type ContractOptions, type Report } from "../contracts/index.js";
 import { startMirrorMerchant, type MirrorBug } from "./support/mirror-merchant.js";
-import { startReferenceMerchant, type MerchantBug } from "./support/reference-merchant.js";
+import { startReferenceMerchant, type MerchantBug, type ReferenceMerchantOptions } from "./support/reference-merchant.js";
 
 const SECRET = "matrix-secret";
 /** The IPN timeout of most runs: far above what a correct merchant on loopback needs, even on a busy machine. */
@@ -37,6 +37,8 @@ interface Case {
   /** On the tight-timeout sandbox, for the merchant that is slow on every IPN. */
   tight?: boolean;
   slowMs?: number;
+  /** More options for the reference merchant. */
+  merchant?: Partial<ReferenceMerchantOptions>;
   options?: Partial<ContractOptions>;
   /** More to check of the report: what was not judged, and why. */
   also?: (report: Report) => void;
@@ -80,7 +82,14 @@ const CASES: Record<string, Case> = {
   },
   missingHashAccepted: { bugs: ["missingHashAccepted"], fails: ["signature/missing-hash"] },
   creditsTwice: { bugs: ["creditsTwice"], fails: ["idempotency/duplicate"] },
-  regresses: { bugs: ["regresses"], fails: ["ordering/late-in-progress"] },
+  // Without order/get polls: one landing after the late inProgress would put back the paid state the check looks at.
+  // The reconcile contract, which needs them, is left out.
+  regresses: {
+    bugs: ["regresses"],
+    merchant: { reconcile: false },
+    fails: ["ordering/late-in-progress"],
+    options: { only: CONTRACT_GROUPS.filter((group) => group !== "reconcile") },
+  },
   paidOnAnyFinal: { bugs: ["paidOnAnyFinal"], fails: ["finality/returned", "finality/deleted", "finality/errorPayment"] },
   trustsReturnStatus: { bugs: ["trustsReturnStatus"], fails: ["callback/success-does-not-pay"] },
   crashesOnMalformed: { bugs: ["crashesOnMalformed"], fails: ["encoding/malformed-body"] },
@@ -129,7 +138,7 @@ async function playNow(c: Case): Promise<Report> {
     open.push(m);
     urls = { ipnUrl: m.ipnUrl, checkoutUrl: m.checkoutUrl, stateUrl: m.stateUrlTemplate, stateField: m.stateField };
   } else {
-    const m = await startReferenceMerchant({ sandboxUrl: on.url, secret: SECRET, bugs: c.bugs ?? [], reconcileEveryMs: 100, ...(c.slowMs ? { slowMs: c.slowMs } : {}) });
+    const m = await startReferenceMerchant({ sandboxUrl: on.url, secret: SECRET, bugs: c.bugs ?? [], reconcileEveryMs: 100, ...(c.slowMs ? { slowMs: c.slowMs } : {}), ...c.merchant });
     open.push(m);
     urls = { ipnUrl: m.ipnUrl, checkoutUrl: m.checkoutUrl, stateUrl: m.stateUrlTemplate };
   }

@@ -75,6 +75,12 @@ export interface ReferenceMerchantOptions {
   hashField?: string;
   /** How often an unfinished order is polled through order/get (default 500 ms). */
   reconcileEveryMs?: number;
+  /**
+   * Whether unfinished orders are polled through order/get at all (default true). Off where a test needs the state
+   * to follow the IPNs alone: for a merchant that applies statuses out of order, a poll landing between two IPNs
+   * would undo what the test looks at.
+   */
+  reconcile?: boolean;
   /** How long the `slow` and `regressesLate` bugs wait before answering (default 1500 ms). */
   slowMs?: number;
 }
@@ -201,7 +207,7 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
     };
     orders.set(order.orderId, order);
     byRef.set(ref, order);
-    if (!has("noReconcile")) scheduleReconcile(order, Date.now() + RECONCILE_FOR_MS);
+    if (!has("noReconcile") && options.reconcile !== false) scheduleReconcile(order, Date.now() + RECONCILE_FOR_MS);
     sendJson(res, 201, {
       orderId: order.orderId,
       uid: order.uid,
