@@ -88,6 +88,8 @@ export interface ReferenceMerchantOptions {
    * real timers). A test hands in a manual clock and advances it, so that nothing waits for wall time to pass.
    */
   clock?: Pick<Clock, "setTimer">;
+  /** Called as it begins holding an answer back: a test can time the IPN out there and then. */
+  onHold?: () => void;
 }
 
 export interface ReferenceMerchant {
@@ -360,6 +362,7 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
       const [status, text, late] = ipn(body);
       if (has("slow") || late) {
         held++;
+        options.onHold?.();
         await new Promise<void>((resolve) => later(slowMs, resolve));
         held--;
       }
