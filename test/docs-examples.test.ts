@@ -85,13 +85,13 @@ __es_start() {
   node "$CLI" start "$@" >> "$LOG" 2>&1 &
   echo $! >> "$PIDS"
   disown
-  for _ in $(seq 200); do
+  for _ in $(seq 600); do
     # Any HTTP answer means it listens (a sandbox with an admin token answers 401); the banner is written before.
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/_sandbox/health")" != 000 ] && return 0
     kill -0 "$(tail -n1 "$PIDS")" 2>/dev/null || { cat "$LOG" >&2; return 1; }
     sleep 0.1
   done
-  echo "the sandbox did not start within 20 s" >&2; return 1
+  echo "the sandbox did not start within 60 s" >&2; return 1
 }
 `;
 
