@@ -18,7 +18,7 @@ async function merchant(): Promise<Merchant> {
 }
 
 async function run(name: string, m: Merchant): Promise<Transcript> {
-  const [transcript] = await runScenarios({ scenarios: [findBuiltinScenario(name)!], ipnUrl: m.url, ipnSecret: SECRET, ipnTimeoutMs: 2000 });
+  const [transcript] = await runScenarios({ scenarios: [findBuiltinScenario(name)!], ipnUrl: m.url, ipnSecret: SECRET });
   return transcript!;
 }
 

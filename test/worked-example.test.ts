@@ -48,7 +48,7 @@ describe("the contract page's worked example", () => {
       ipnSecret: "worked-secret",
       checkoutUrl: `${merchant}/checkout`,
       stateUrl: `${merchant}/orders/{orderId}`,
-      ipnTimeoutMs: 2000,
+      // The default IPN timeout (10 s): a correct merchant answers at once, and a busy machine must not make it late.
       reconcileTimeoutMs: 8000,
       requireReconcile: true,
     });

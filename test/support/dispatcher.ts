@@ -227,4 +227,3 @@ export async function startHoldingSink(): Promise<Sink & { next(what?: string): 
     held: () => unanswered,
   });
 }
-
