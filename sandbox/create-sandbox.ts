@@ -15,7 +15,7 @@ import { createHostCheck, publicUrlHost, type HostCheck } from "./control/host-c
 import { storageGuard } from "./control/storage-guard.js";
 import { ApiError } from "./errors.js";
 import { createInbox } from "./inbox/index.js";
-import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher } from "./ipn/index.js";
+import { createDispatcher, DEFAULT_IPN_HASH_FIELD, type Dispatcher, type WallClock } from "./ipn/index.js";
 import { createLogger, maskUrlSecrets, type Logger, type LoggerOptions } from "./log/index.js";
 import { createIdFactory } from "./orders/ids.js";
 import { createOrderService, type OrderService } from "./orders/service.js";
@@ -43,6 +43,11 @@ export interface SandboxOptions {
   ipnTimeoutMs?: number;
   /** The IPN checksum's field name (default DEFAULT_IPN_HASH_FIELD). */
   ipnHashField?: string;
+  /**
+   * What IPN latency and the IPN timeout are measured on (default: the wall clock). A test hands in a manual clock
+   * (`createClock("manual")`) and advances it to time an IPN out at once, instead of waiting `ipnTimeoutMs`.
+   */
+  ipnWallClock?: WallClock;
   /** A logger, or options for the built-in one (default: silent, as suits a merchant's own tests). */
   logger?: Logger | LoggerOptions;
   /** A clock, or a spec: "real" (default), "fast:N", "instant" or "manual". */
@@ -196,6 +201,7 @@ function assemble(options: SandboxOptions, checked: Checked): Sandbox {
     logger,
     ...(options.ipnTimeoutMs === undefined ? {} : { timeoutMs: options.ipnTimeoutMs }),
     ...(options.ipnHashField === undefined ? {} : { hashField: options.ipnHashField }),
+    ...(options.ipnWallClock === undefined ? {} : { wallClock: options.ipnWallClock }),
     userAgent: `exchanger-sandbox/${VERSION}`,
     ...(ipnAllow === null ? {} : { allowedHosts: ipnAllow }),
   });

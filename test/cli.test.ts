@@ -6,11 +6,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli, type CliIo } from "../cli/index.js";
-import { within } from "./support/wait.js";
+import { until, within } from "./support/wait.js";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
@@ -235,8 +234,8 @@ describe("start, in process", () => {
 
     const lines = () => sandbox.io.stdoutText.split("\n").filter((line) => line !== "");
     const apiLines = () => lines().map((line) => JSON.parse(line) as Record<string, unknown>).filter((e) => e.type === "api");
-    const deadline = Date.now() + 5_000;
-    while (apiLines().length === 0 && Date.now() < deadline) await sleep(20);
+    // The line is written once the answer has gone out, maybe just after the client had it.
+    await until(() => apiLines().length > 0, "the API call's log line");
     expect(await sandbox.stop()).toBe(0);
 
     expect(sandbox.io.stdoutText.endsWith("\n")).toBe(true);

@@ -1,9 +1,17 @@
 // The sandbox clocks: real, fast, instant and manual time, and timers that fire in order at their own moment.
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createClock, parseClockSpec } from "../sandbox/clock/index.js";
 
 const START = Date.UTC(2025, 0, 1);
+
+// Some tests move the wall clock by hand (vitest's fake timers, which fake setTimeout and Date alike).
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** One turn of the event loop: what the instant clock takes to complete a sleep. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("clock specs", () => {
   it.each([
@@ -24,12 +32,14 @@ describe("clock specs", () => {
 });
 
 describe("instant clock", () => {
-  it("completes an hour's sleep at once while sandbox time moves an hour", async () => {
-    const clock = createClock("instant", { startAt: START });
-    const wallBefore = performance.now();
-    await clock.sleep(3_600_000);
+  it("completes an hour's sleep on the next turn of the event loop, with the wall clock standing still", async () => {
+    const clock = createClock("instant", { startAt: START, wallNow: () => 0 });
+    let woke = false;
+    void clock.sleep(3_600_000).then(() => (woke = true));
+    expect(woke).toBe(false);
+    await turn();
+    expect(woke).toBe(true);
     expect(clock.now()).toBe(START + 3_600_000);
-    expect(performance.now() - wallBefore).toBeLessThan(500);
   });
 
   it("fires the timers a sleep passes, in order, each at its own moment", async () => {
@@ -43,13 +53,19 @@ describe("instant clock", () => {
     expect(clock.nextTimerAt()).toBe(START + 9000);
   });
 
-  it("does not move time by itself: a timer waits for someone to sleep", async () => {
+  it("does not move time by itself: a timer waits for someone to sleep, however long the wall clock runs", async () => {
+    vi.useFakeTimers();
     const clock = createClock("instant", { startAt: START });
     let fired = false;
     clock.setTimer(10, () => (fired = true));
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // It sets no wall-time timer that could fire it.
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(3_600_000);
     expect(fired).toBe(false);
     expect(clock.now()).toBe(START);
+    vi.useRealTimers();
+    await clock.sleep(10);
+    expect(fired).toBe(true);
   });
 
   it("completes concurrent sleeps earliest first", async () => {
@@ -63,10 +79,11 @@ describe("instant clock", () => {
 
 describe("manual clock", () => {
   it("moves only when advanced, and a sleep ends when time gets there", async () => {
+    vi.useFakeTimers();
     const clock = createClock("manual", { startAt: START });
     let woke = false;
     const sleeping = clock.sleep(1000).then(() => (woke = true));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.advanceTimersByTimeAsync(3_600_000);
     expect(woke).toBe(false);
     expect(clock.now()).toBe(START);
     clock.advance(999);
@@ -100,10 +117,26 @@ describe("moving clocks", () => {
   });
 
   it("fires a fast clock's timer after a fraction of the wall time", async () => {
-    const clock = createClock("fast:1000");
-    const started = performance.now();
-    await clock.sleep(5_000);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    vi.useFakeTimers();
+    const clock = createClock("fast:1000", { startAt: START });
+    let woke = false;
+    void clock.sleep(5_000).then(() => (woke = true));
+    await vi.advanceTimersByTimeAsync(4);
+    expect(woke).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(woke).toBe(true);
+    expect(clock.now()).toBe(START + 5_000);
+  });
+
+  it("fires a real clock's timer when the wall clock gets there, not before", async () => {
+    vi.useFakeTimers();
+    const clock = createClock("real", { startAt: START });
+    const fired: number[] = [];
+    clock.setTimer(60_000, () => fired.push(clock.now() - START));
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(fired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(fired).toEqual([60_000]);
   });
 
   it("fires a real clock's timers at once when advanced past them", () => {

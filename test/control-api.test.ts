@@ -5,6 +5,7 @@ import { decodeIpnBody, verifyIpnHash } from "../sandbox/index.js";
 import { FAULTS } from "../sandbox/ipn/index.js";
 import { routeByXml, startSandbox, validCreateBody, type RunningSandbox } from "./support/sandbox.js";
 import { startSink, type Sink } from "./support/sink.js";
+import { streamText } from "./support/wait.js";
 
 let sb: RunningSandbox;
 let merchant: Sink;
@@ -167,16 +168,10 @@ describe("control API", () => {
     const controller = new AbortController();
     const res = await fetch(`${sb.url}/_sandbox/events`, { signal: controller.signal });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const reader = res.body!.getReader();
+    const events = streamText(res);
     const order = await newOrder();
     await sb.control("POST", `/orders/${order.uid}/status`, { status: "waitPayment" });
-    let text = "";
-    const deadline = Date.now() + 3000;
-    while (!text.includes('"kind":"delivery"') && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const text = await events.until((t) => t.includes('"kind":"delivery"'), "a delivery event");
     controller.abort();
     expect(text).toContain("event: hello");
     expect(text).toContain(`"uid":${order.uid}`);

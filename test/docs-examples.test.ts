@@ -12,6 +12,7 @@ import { commandsOf, findBlocks, matchJson, matchLogLines, matchText, normalise,
 import { startMerchant } from "./support/merchant.js";
 import { startReferenceMerchant } from "./support/reference-merchant.js";
 import { freePort } from "./support/sink.js";
+import { until } from "./support/wait.js";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CLI = join(ROOT, "dist", "cli", "main.js");
@@ -84,13 +85,13 @@ __es_start() {
   node "$CLI" start "$@" >> "$LOG" 2>&1 &
   echo $! >> "$PIDS"
   disown
-  for _ in $(seq 200); do
+  for _ in $(seq 600); do
     # Any HTTP answer means it listens (a sandbox with an admin token answers 401); the banner is written before.
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/_sandbox/health")" != 000 ] && return 0
     kill -0 "$(tail -n1 "$PIDS")" 2>/dev/null || { cat "$LOG" >&2; return 1; }
     sleep 0.1
   done
-  echo "the sandbox did not start within 20 s" >&2; return 1
+  echo "the sandbox did not start within 60 s" >&2; return 1
 }
 `;
 
@@ -219,12 +220,9 @@ async function check(block: DocBlock, printed: string | null, session: Session) 
   const shown = block.text.replaceAll(SANDBOX_ADDRESS, `127.0.0.1:${session.port}`);
   if (block.marker!.kind === "log") {
     // A log line for an IPN is written once the answer is in, which may be just after the command that caused it.
-    let result = matchLogLines(shown, readFileSync(session.log, "utf8"));
-    for (let i = 0; !result.ok && i < 50; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      result = matchLogLines(shown, readFileSync(session.log, "utf8"));
-    }
-    expect(result, where).toEqual({ ok: true });
+    const result = () => matchLogLines(shown, readFileSync(session.log, "utf8"));
+    await until(() => result().ok, `${where}: the log lines it shows`).catch(() => {});
+    expect(result(), where).toEqual({ ok: true });
     return;
   }
   expect(printed, `${where}: an output block must follow a block that runs`).not.toBeNull();

@@ -4,10 +4,11 @@ import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSandbox, exampleCreateParams, type Sandbox } from "../sandbox/index.js";
+import { createClock, createSandbox, exampleCreateParams, type Sandbox } from "../sandbox/index.js";
 import { JOURNAL_FILE } from "../sandbox/store/journal.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { startSink, type Sink } from "./support/sink.js";
+import { until } from "./support/wait.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -108,13 +109,13 @@ describe("a sandbox with --data", () => {
   it("sends a delayed IPN whose moment passed while the sandbox was down at once, and says it was late", async () => {
     const dir = dataDir();
     const merchant = await sink();
-    const first = start(dir);
+    const first = start(dir, { clock: "manual", startAt: Date.UTC(2026, 0, 1) });
     const order = await createOrder(first, merchant.url);
-    first.orders.move(order.uid, "waitPayment", { cause: "test", fault: { type: "delay", ms: 100 } });
+    first.orders.move(order.uid, "waitPayment", { cause: "test", fault: { type: "delay", ms: 60_000 } });
     await first.close();
-    await new Promise((resolve) => setTimeout(resolve, 250));
     expect(merchant.received).toHaveLength(0);
-    const second = start(dir);
+    // Back up two minutes later (a running clock): the IPN was due while the sandbox was down.
+    const second = start(dir, { clock: createClock("real", { startAt: Date.UTC(2026, 0, 1) + 120_000 }) });
     open.push(second);
     await merchant.waitFor(1);
     await second.dispatcher.idle();
@@ -173,15 +174,13 @@ describe("a sandbox with --data", () => {
 });
 
 describe("scenario plays with --data", () => {
-  const director = () => scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs: 2000, defaultScenario: findBuiltinScenario("hold-then-done")! });
-
-  async function until(check: () => boolean, what: string) {
-    const deadline = Date.now() + 5000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const scenario = findBuiltinScenario("hold-then-done")!;
+  const director = () => scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs: 10_000, defaultScenario: scenario });
+  /** The step of hold-then-done that waits two hours. */
+  const WAIT_STEP = scenario.steps.findIndex((step) => "wait" in step);
+  /** What the play keeps in the store for a restart: the step it has begun and when. */
+  const progress = (sandbox: Sandbox, uid: number) =>
+    (sandbox.store.getMeta(`play:${sandbox.store.getOrder(uid)!._id}`) as { state: string; progress: { step: number; startedAt: number } | null }).progress;
 
   it("go on after a restart: a play waiting for the client, then in the middle of a two-hour wait", async () => {
     const dir = dataDir();
@@ -194,17 +193,22 @@ describe("scenario plays with --data", () => {
     // The play was waiting for the client to pay; after a restart it still is.
     const second = start(dir, { clock: "manual", extensions: [director()] });
     second.orders.pay(order.uid, "test");
-    await until(() => second.store.getOrder(order.uid)!.status === "hold", "hold");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // It moves the order to hold and begins its two-hour wait, which the store keeps.
+    await until(() => progress(second, order.uid)?.step === WAIT_STEP, "the two-hour wait");
+    const waitBegan = progress(second, order.uid)!.startedAt;
+    expect(second.store.getOrder(order.uid)!.status).toBe("hold");
+    second.clock.advance(3_600_000);
     await second.close();
 
-    // Cut short in the middle of its two-hour wait: after another restart only what is left of it is waited for.
+    // Cut short an hour into its two-hour wait: after another restart only the hour left of it is waited for.
+    // Whatever the wait's end sets off runs within a turn of the event loop.
     const third = start(dir, { clock: "manual", extensions: [director()] });
     open.push(third);
-    third.clock.advance(3_600_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(third.clock.now()).toBe(waitBegan + 3_600_000);
+    third.clock.advance(3_600_000 - 1);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(third.store.getOrder(order.uid)!.status).toBe("hold");
-    third.clock.advance(3_600_000);
+    third.clock.advance(1);
     await until(() => third.store.getOrder(order.uid)!.status === "done", "done");
     const res = await third.app.request(`/_sandbox/orders/${order.uid}/scenario`);
     await until(() => (third.store.getMeta(`play:${third.store.getOrder(order.uid)!._id}`) as { state: string }).state !== "running", "the play to end");

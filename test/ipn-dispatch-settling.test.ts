@@ -23,27 +23,32 @@ afterEach(async () => {
 });
 
 /** A merchant that answers "OK", except the IPNs `hang` picks by their body, which it never answers. */
-async function startSink(hang: (body: string) => boolean = () => false): Promise<{ url: string; received: string[] }> {
+async function startSink(hang: (body: string) => boolean = () => false): Promise<{ url: string; received: string[]; arrived: Promise<void> }> {
   const received: string[] = [];
+  let arrive = () => {};
+  const arrived = new Promise<void>((resolve) => (arrive = resolve));
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
       received.push(body);
+      arrive();
       if (!hang(body)) res.end("OK");
     });
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ipn`, received };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ipn`, received, arrived };
 }
 
+/** A dispatcher whose IPN timeout runs on `network`, a manual clock: nothing times out until the test advances it. */
 function setup(options: Partial<DispatcherOptions> = {}) {
   const store = createMemoryStore();
-  const dispatcher = createDispatcher({ store, clock: createClock("real"), logger: createLogger({ quiet: true }), ...options });
+  const network = createClock("manual", { startAt: 0 });
+  const dispatcher = createDispatcher({ store, clock: createClock("real"), wallClock: network, logger: createLogger({ quiet: true }), ...options });
   dispatchers.push(dispatcher);
-  return { store, dispatcher };
+  return { store, network, dispatcher };
 }
 
 const ipn = (url: string, orderUID: number) => ({ orderUID, url, secret: SECRET, fields: docsIpnFields({ orderUID: String(orderUID) }) });
@@ -76,12 +81,20 @@ describe("settling a dispatch", () => {
 
   it("times out IPNs queued behind a merchant that hangs, and sends later ones once the socket is free", async () => {
     const sink = await startSink((body) => new URLSearchParams(body).get("orderUID") !== "4");
-    const { dispatcher, store } = setup({ maxSocketsPerOrigin: 1, timeoutMs: 150 });
+    const { dispatcher, store, network } = setup({ maxSocketsPerOrigin: 1, timeoutMs: 150 });
     const stuck = [1, 2, 3].map((uid) => dispatcher.dispatch(ipn(sink.url, uid)));
+    // The merchant holds the first on the only connection; the other two wait in the queue when the timeout comes.
+    await sink.arrived;
+    network.advance(150);
     await dispatcher.idle();
 
-    // Whether the second and third time out on the wire or still in the queue depends on timer granularity.
-    expect(await Promise.all(stuck.map(async ({ settled }) => (await settled)[0]!.outcome))).toEqual(["timeout", "timeout", "timeout"]);
+    expect(await Promise.all(stuck.map(async ({ settled }) => (await settled)[0]!.error))).toEqual([
+      "no answer within 150 ms",
+      "not sent within 150 ms: no connection to the merchant was free or could be made",
+      "not sent within 150 ms: no connection to the merchant was free or could be made",
+    ]);
+    expect(stuck.map(({ records }) => store.getDelivery(records[0]!.id)!.outcome)).toEqual(["timeout", "timeout", "timeout"]);
+    expect(sink.received).toHaveLength(1);
 
     const later = dispatcher.dispatch(ipn(sink.url, 4));
     expect((await later.settled)[0]).toMatchObject({ outcome: "accepted" });

@@ -2,23 +2,9 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import type { FaultSpec } from "../sandbox/ipn/index.js";
-import { SECRET, cleanUp, ipnFields, newStatusOf, only, setupOnTestClock, startSink, stillBusy, within, type Sink } from "./support/dispatcher.js";
+import { SECRET, cleanUp, ipnFields, newStatusOf, only, setupOnTestClock, startHoldingSink, startSink, stillBusy, within } from "./support/dispatcher.js";
 
 afterEach(cleanUp);
-
-/** A sink that answers each IPN `ms` after it arrived, counting how many it held at once at most. */
-async function startSlowSink(ms: number): Promise<{ sink: Sink; mostOpen: () => number }> {
-  let open = 0;
-  let most = 0;
-  const sink = await startSink((_req, res) => {
-    most = Math.max(most, ++open);
-    setTimeout(() => {
-      open--;
-      res.end("OK");
-    }, ms);
-  });
-  return { sink, mostOpen: () => most };
-}
 
 describe("IPN delivery faults in time, on a test clock", () => {
   it("delay: holds the IPN until the sandbox clock has moved ms, then sends it", async () => {
@@ -64,8 +50,8 @@ describe("IPN delivery faults in time, on a test clock", () => {
   });
 
   it("duplicate: sends `copies` identical bodies, each after the previous one was answered", async () => {
-    const { sink, mostOpen } = await startSlowSink(10);
-    const { dispatcher, clock } = setupOnTestClock();
+    const sink = await startHoldingSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
     const { records, settled } = dispatcher.dispatch({
       orderUID: 1,
       url: sink.url,
@@ -81,24 +67,34 @@ describe("IPN delivery faults in time, on a test clock", () => {
     // None is on the wire yet: sentAt is set when each copy goes out.
     expect(records.map((record) => record.sentAt)).toEqual([null, null, null]);
 
+    // While the merchant holds a copy, the next one is not sent.
+    for (let copy = 0; copy < 3; copy++) {
+      const request = await sink.next(`copy ${copy + 1}`);
+      expect(sink.held()).toBe(1);
+      expect(records.map((record) => store.getDelivery(record.id)!.sentAt !== null)).toEqual([0, 1, 2].map((i) => i <= copy));
+      request.answer();
+    }
     const finals = await within(settled);
     expect(finals.map((record) => record.sentAt)).toEqual([clock.now(), clock.now(), clock.now()]);
     expect(sink.received.map((request) => request.body)).toEqual([records[0]!.body, records[0]!.body, records[0]!.body]);
     expect(finals.map((record) => record.outcome)).toEqual(["accepted", "accepted", "accepted"]);
-    expect(mostOpen()).toBe(1);
   });
 
   it("reorder: holds the IPN until the order's next one has been sent, then sends it right after", async () => {
-    const { sink, mostOpen } = await startSlowSink(20);
+    const sink = await startHoldingSink();
     const { dispatcher, store, clock } = setupOnTestClock();
     const first = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "inProgress" }), fault: "reorder" });
     expect(only(first)).toMatchObject({ outcome: "held", dueAt: clock.now() + 60_000 });
     const next = dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields({ newStatus: "done" }) });
 
+    // Sent once the next IPN was answered, not merely started: while the merchant holds done, inProgress is held.
+    const done = await sink.next("the next IPN");
+    expect(newStatusOf(done)).toBe("done");
+    expect(store.getDelivery(only(first).id)?.outcome).toBe("held");
+    done.answer();
+    (await sink.next("the reordered IPN")).answer();
     const [held] = await within(first.settled);
     expect(sink.received.map(newStatusOf)).toEqual(["done", "inProgress"]);
-    // Sent once the next IPN was answered, not merely started.
-    expect(mostOpen()).toBe(1);
     expect(held).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining(next.records[0]!.id) });
     expect(store.getDelivery(held!.id)?.outcome).toBe("accepted");
     expect(clock.pending()).toBe(0);
@@ -151,8 +147,10 @@ describe("IPN delivery faults in time, on a test clock", () => {
     await within(dispatcher.close());
     expect(await within(settled)).toEqual([expect.objectContaining({ outcome: "error", error: "sandbox shut down", dueAt: null })]);
     expect(store.getDelivery("d1")).toMatchObject({ outcome: "error", error: "sandbox shut down" });
+    // No timer is left that could send it.
+    expect(clock.pending()).toBe(0);
     clock.advance(10_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await within(dispatcher.idle());
     expect(sink.received).toHaveLength(0);
   });
 
@@ -167,7 +165,7 @@ describe("IPN delivery faults in time, on a test clock", () => {
     await within(dispatcher.idle());
     expect(clock.pending()).toBe(0);
     clock.advance(60_000);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await within(dispatcher.idle());
     expect(sink.received).toHaveLength(0);
     expect(store.listDeliveries()).toEqual([]);
   });

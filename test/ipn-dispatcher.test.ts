@@ -1,10 +1,9 @@
 // Integration tests for the IPN dispatcher: real node:http merchant sinks on 127.0.0.1, the built-in transport.
 
-import http from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { IPN_BODY_EXCERPT_CHARS, decodeIpnBody, verifyIpnHash } from "../sandbox/ipn/index.js";
 import type { DispatcherOptions, Transport } from "../sandbox/ipn/index.js";
-import { SECRET, cleanUp, deadPort, ipnFields, only, promised, setup, startSink, within } from "./support/dispatcher.js";
+import { SECRET, cleanUp, deadPort, ipnFields, only, promised, setup, startHoldingSink, startSink, within } from "./support/dispatcher.js";
 
 afterEach(cleanUp);
 
@@ -44,7 +43,6 @@ describe("IPN delivery", () => {
       error: null,
     });
     expect(record?.hashedString).not.toContain(SECRET);
-    expect(record?.latencyMs).toBeGreaterThanOrEqual(0);
     expect(record?.sentAt).toBeGreaterThanOrEqual(before);
     expect(record?.sentAt).toBeLessThanOrEqual(clock.now());
   });
@@ -89,23 +87,24 @@ describe("IPN delivery", () => {
   });
 
   it("times out a silent merchant while another merchant's IPN is delivered meanwhile", async () => {
-    const silent = await startSink(() => {});
+    const silent = await startHoldingSink();
     const healthy = await startSink();
-    const { dispatcher, store, logged } = setup({ timeoutMs: 300 });
+    const { dispatcher, store, network, logged } = setup({ timeoutMs: 300 });
 
-    const slow = only(dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() }));
-    const fast = only(dispatcher.dispatch({ orderUID: 2, url: healthy.url, secret: SECRET, fields: ipnFields() }));
-    await dispatcher.idle();
+    const slow = dispatcher.dispatch({ orderUID: 1, url: silent.url, secret: SECRET, fields: ipnFields() });
+    const fast = dispatcher.dispatch({ orderUID: 2, url: healthy.url, secret: SECRET, fields: ipnFields() });
+    // The silent merchant holds its IPN while the healthy one's is answered: one does not wait for the other.
+    await silent.next();
+    expect(await within(fast.settled)).toEqual([expect.objectContaining({ outcome: "accepted", latencyMs: 0 })]);
+    expect(store.getDelivery(only(slow).id)?.outcome).toBe("pending");
 
-    expect(store.getDelivery(slow.id)).toMatchObject({
-      outcome: "timeout",
-      response: null,
-      error: "no answer within 300 ms",
-    });
-    expect(store.getDelivery(slow.id)?.latencyMs).toBeGreaterThanOrEqual(290);
-    expect(store.getDelivery(fast.id)).toMatchObject({ outcome: "accepted" });
-    expect(store.getDelivery(fast.id)?.latencyMs).toBeLessThan(300);
-    expect(logged.map((event) => event.type === "ipn" && event.deliveryId)).toEqual([fast.id, slow.id]);
+    network.advance(299);
+    expect(store.getDelivery(only(slow).id)?.outcome).toBe("pending");
+    network.advance(1);
+    expect(await within(slow.settled)).toEqual([
+      expect.objectContaining({ outcome: "timeout", response: null, error: "no answer within 300 ms", latencyMs: 300 }),
+    ]);
+    expect(logged.map((event) => event.type === "ipn" && event.deliveryId)).toEqual([only(fast).id, only(slow).id]);
   });
 
   it("records a refused connection as an error instead of throwing", async () => {
@@ -195,11 +194,11 @@ describe("IPN delivery", () => {
       res.on("error", () => {});
       res.write(Buffer.alloc(1024 * 1024, "b"));
     });
-    const { dispatcher, store } = setup({ timeoutMs: 2_000 });
+    // The IPN timeout runs on the test's wall clock, which stays put: only the read limit can end this delivery.
+    const { dispatcher, store } = setup();
     const { id } = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
-    await dispatcher.idle();
-    expect(store.getDelivery(id)).toMatchObject({ outcome: "accepted", response: { status: 200 } });
-    expect(store.getDelivery(id)?.latencyMs).toBeLessThan(2_000);
+    await within(dispatcher.idle());
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "accepted", response: { status: 200 }, error: null });
   });
 
   it("reuses its keep-alive connection for the next IPN to the same merchant", async () => {
@@ -231,34 +230,31 @@ describe("IPN delivery", () => {
 
 describe("sentAt: when a copy goes on the wire", () => {
   it("stays null while an IPN waits for a connection, and is stored as soon as the IPN is on the wire", async () => {
-    const waiting: http.ServerResponse[] = [];
-    const sink = await startSink((_req, res) => waiting.push(res));
+    const sink = await startHoldingSink();
     const { dispatcher, store, clock } = setup({ maxSocketsPerOrigin: 1 });
     const first = only(dispatcher.dispatch({ orderUID: 1, url: sink.url, secret: SECRET, fields: ipnFields() }));
     const second = only(dispatcher.dispatch({ orderUID: 2, url: sink.url, secret: SECRET, fields: ipnFields() }));
     expect([first.sentAt, second.sentAt]).toEqual([null, null]);
 
     // The merchant holds the first IPN: it is in flight, and the store says so; the second still waits.
-    await within(new Promise<void>((resolve) => sink.server.once("request", (req) => req.on("end", () => resolve()))), 3_000, "the first IPN");
+    const held = await sink.next("the first IPN");
     expect(store.getDelivery(first.id)).toMatchObject({ outcome: "pending", sentAt: expect.any(Number) });
     expect(store.getDelivery(second.id)).toMatchObject({ outcome: "pending", sentAt: null });
 
-    const settled = dispatcher.idle();
-    for (let turn = 0; turn < 400 && sink.received.length < 2; turn++) {
-      for (const res of waiting.splice(0)) res.end("OK");
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    for (const res of waiting.splice(0)) res.end("OK");
-    await within(settled);
+    held.answer();
+    (await sink.next("the second IPN")).answer();
+    await within(dispatcher.idle());
     expect(store.getDelivery(second.id)).toMatchObject({ outcome: "accepted", sentAt: expect.any(Number) });
+    expect(store.getDelivery(second.id)!.sentAt).toBeGreaterThanOrEqual(store.getDelivery(first.id)!.sentAt!);
     expect(store.getDelivery(second.id)!.sentAt).toBeLessThanOrEqual(clock.now());
   });
 
   it("times out an IPN that never got on the wire, and says it was not sent", async () => {
     const transport: Transport = { send: () => ({ cancel: () => {} }), close: async () => {} };
-    const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
+    const { dispatcher, store, network } = setup({ transport, timeoutMs: 50 });
     const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
-    await dispatcher.idle();
+    network.advance(50);
+    await within(dispatcher.idle());
     expect(store.getDelivery(id)).toMatchObject({
       outcome: "timeout",
       sentAt: null,
@@ -291,10 +287,42 @@ describe("the built-in transport", () => {
 describe("IPN delivery through an injected transport", () => {
   it("times out even when the transport ignores the cancel", async () => {
     const transport = promised(() => new Promise(() => {}));
-    const { dispatcher, store } = setup({ transport, timeoutMs: 50 });
+    const { dispatcher, store, network } = setup({ transport, timeoutMs: 50 });
     const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
-    await dispatcher.idle();
-    expect(store.getDelivery(id)).toMatchObject({ outcome: "timeout", error: "no answer within 50 ms" });
+    network.advance(50);
+    await within(dispatcher.idle());
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "timeout", error: "no answer within 50 ms", latencyMs: 50 });
+  });
+
+  it("measures latency on the wall clock, from the dispatch to the answer, whatever the sandbox clock does", async () => {
+    let answer: (value: { status: number; bodyExcerpt: string }) => void = () => {};
+    const transport = promised(() => new Promise((resolve) => (answer = resolve)));
+    const { dispatcher, store, clock, network } = setup({ transport });
+    const { id } = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
+    network.advance(120);
+    clock.advance(3_600_000);
+    answer({ status: 200, bodyExcerpt: "OK" });
+    await within(dispatcher.idle());
+    expect(store.getDelivery(id)).toMatchObject({ outcome: "accepted", latencyMs: 120 });
+  });
+
+  it("times out each IPN at its own deadline, and no later one early", async () => {
+    const transport = promised(() => new Promise(() => {}));
+    const { dispatcher, store, network } = setup({ transport, timeoutMs: 100 });
+    const first = only(dispatcher.dispatch({ orderUID: 1, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
+    network.advance(60);
+    const second = only(dispatcher.dispatch({ orderUID: 2, url: "http://merchant.test/ipn", secret: SECRET, fields: ipnFields() }));
+    network.advance(40);
+    expect([store.getDelivery(first.id)?.outcome, store.getDelivery(second.id)?.outcome]).toEqual(["timeout", "pending"]);
+    network.advance(59);
+    expect(store.getDelivery(second.id)?.outcome).toBe("pending");
+    network.advance(1);
+    await within(dispatcher.idle());
+    expect([store.getDelivery(first.id), store.getDelivery(second.id)]).toEqual([
+      expect.objectContaining({ outcome: "timeout", latencyMs: 100 }),
+      expect.objectContaining({ outcome: "timeout", latencyMs: 100 }),
+    ]);
+    expect(network.pending()).toBe(0);
   });
 
   it("records a transport that throws as an error", async () => {
@@ -348,29 +376,23 @@ describe("createDispatcher options", () => {
 
 describe("the per-origin socket limit", () => {
   it("has at most maxSocketsPerOrigin IPNs on the wire to one merchant, queues the rest and delivers them all", async () => {
-    let open = 0;
-    let mostOpen = 0;
-    const waiting: http.ServerResponse[] = [];
-    const sink = await startSink((_req, res) => {
-      open++;
-      mostOpen = Math.max(mostOpen, open);
-      res.on("finish", () => open--);
-      waiting.push(res);
-    });
+    const sink = await startHoldingSink();
     const { dispatcher, store } = setup({ maxSocketsPerOrigin: 2 });
     for (let n = 0; n < 9; n++) {
       dispatcher.dispatch({ orderUID: 2000 + n, url: sink.url, secret: SECRET, fields: ipnFields({ orderUID: String(2000 + n) }) });
     }
-    // Answer whatever is waiting, a turn at a time, until all nine have come and gone.
-    const settled = dispatcher.idle();
-    for (let turn = 0; turn < 400 && !(sink.received.length === 9 && waiting.length === 0); turn++) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      expect(waiting.length).toBeLessThanOrEqual(2);
-      for (const res of waiting.splice(0)) res.end("OK");
+    // The merchant holds two at a time: while it does, the other seven wait for a connection, never sent.
+    for (let answered = 0; answered < 9; answered += 2) {
+      const pair = [await sink.next()];
+      if (answered < 8) pair.push(await sink.next());
+      expect(sink.held()).toBe(pair.length);
+      expect(store.listDeliveries().filter((r) => r.outcome === "pending" && r.sentAt === null)).toHaveLength(9 - answered - pair.length);
+      for (const request of pair) request.answer();
     }
-    await within(settled);
+    await within(dispatcher.idle());
     expect(sink.received).toHaveLength(9);
-    expect(mostOpen).toBe(2);
+    // Two connections, each reused: a third would have been opened for the queue had the limit not held.
+    expect(sink.connections).toBe(2);
     expect(store.listDeliveries().map((r) => r.outcome)).toEqual(Array(9).fill("accepted"));
     // The received order is the dispatch order: the queue is first come, first served.
     expect(sink.received.map((r) => new URLSearchParams(r.body).get("orderUID"))).toEqual(Array.from({ length: 9 }, (_, n) => String(2000 + n)));

@@ -1,6 +1,7 @@
 // The payment and order pages, their live stream, the "I paid" form and the dashboard, through app.request.
 
 import { readDoc } from "./support/docs.js";
+import { streamText } from "./support/wait.js";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createClock,
@@ -315,19 +316,6 @@ describe("the I paid form", () => {
 });
 
 describe("the order's own event stream", () => {
-  async function readEvents(res: Response, until: (text: string) => boolean): Promise<string> {
-    const reader = res.body!.getReader();
-    let text = "";
-    const deadline = Date.now() + 3000;
-    while (!until(text) && Date.now() < deadline) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
-    await reader.cancel();
-    return text;
-  }
-
   it("sends the current state at once and each change after, with nothing secret", async () => {
     start();
     const r = route("CARDUAH", "USDTTRC20");
@@ -339,8 +327,11 @@ describe("the order's own event stream", () => {
     const res = await get(`${pagePath("payment", "ru", uid, secret)}events`);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
-    setTimeout(() => sandbox.orders.pay(uid, "test"), 20);
-    const text = await readEvents(res, (t) => t.includes('"status":"inProgress"'));
+    const events = streamText(res);
+    await events.until((t) => t.includes("\n\n"), "the current state");
+    sandbox.orders.pay(uid, "test");
+    const text = await events.until((t) => t.includes('"status":"inProgress"'), "the order's move to inProgress");
+    await events.close();
     expect(text).toMatch(/^event: state\ndata: \{"status":"new","label":"Новая"/);
     expect(text).toContain(`"label":"${DICTIONARIES.ru.statuses.inProgress}"`);
     for (const secretThing of [secret, "ipn-secret-value", "127.0.0.1:1", r.toFields[0]!.placeholder, sandbox.orders.get(uid)!.depositAddress]) {

@@ -2,7 +2,7 @@
 // sandbox, and each MerchantBug really breaks its one behaviour (so the kit's own tests can rely on it).
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryRecord, FaultSpec, OrderStatus } from "../sandbox/index.js";
+import { createClock, type Clock, type DeliveryRecord, type FaultSpec, type OrderStatus } from "../sandbox/index.js";
 import { startSandbox, type RunningSandbox } from "./support/sandbox.js";
 import {
   MERCHANT_BUGS,
@@ -11,13 +11,19 @@ import {
   type ReferenceMerchant,
   type ReferenceMerchantOptions,
 } from "./support/reference-merchant.js";
+import { HANG_GUARD_MS, until } from "./support/wait.js";
 
 const SECRET = "reference-merchant-secret";
-/** Most a delivery may take to be answered here (the `slow` merchant below waits 600 ms). */
-const SETTLE_MS = 5_000;
+/** A guard against a hang on the merchant's own HTTP answers, never a deadline they must beat. */
+const SETTLE_MS = HANG_GUARD_MS;
+/** Far apart, so that letting a held answer go (SLOW_MS) never sets a poll off as well. */
+const RECONCILE_EVERY_MS = 60_000;
+const SLOW_MS = 600;
 
 let sb: RunningSandbox;
+/** The merchants a test started, each with the manual clock its polls and held-back answers wait on. */
 const open: ReferenceMerchant[] = [];
+const clocks = new Map<ReferenceMerchant, Clock>();
 
 beforeAll(async () => {
   sb = await startSandbox();
@@ -27,13 +33,27 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((m) => m.close()));
+  clocks.clear();
 });
 
-/** A merchant on the shared sandbox. Reconcile is off in practice (once a minute) unless a test asks for it. */
+/**
+ * A merchant on the shared sandbox. Its polls and held-back answers wait on a manual clock of its own: a poll goes
+ * out only when the test moves that clock RECONCILE_EVERY_MS forward (`reconcile`), a held answer when settling
+ * lets it go.
+ */
 async function startMerchant(bugs: MerchantBug[] = [], options: Partial<ReferenceMerchantOptions> = {}) {
-  const m = await startReferenceMerchant({ sandboxUrl: sb.url, secret: SECRET, bugs, reconcileEveryMs: 60_000, ...options });
+  const clock = createClock("manual", { startAt: 0 });
+  const m = await startReferenceMerchant({ sandboxUrl: sb.url, secret: SECRET, bugs, reconcileEveryMs: RECONCILE_EVERY_MS, slowMs: SLOW_MS, clock, ...options });
   open.push(m);
+  clocks.set(m, clock);
   return m;
+}
+
+/** Lets the merchant's next order/get poll go out, if it plans one, and waits for it to be done with the answer. */
+async function reconcile(m: ReferenceMerchant) {
+  const clock = clocks.get(m)!;
+  clock.advance(Math.max(0, (clock.nextTimerAt() ?? clock.now() + RECONCILE_EVERY_MS) - clock.now()));
+  await m.reconciled();
 }
 
 interface Checkout {
@@ -56,23 +76,17 @@ async function state(m: ReferenceMerchant, orderId: string): Promise<{ orderId: 
   return (await res.json()) as { orderId: string; status: string; credits: number };
 }
 
-/** Waits until each record is answered (or deliberately not sent); bounded by SETTLE_MS. */
+/**
+ * Waits until each record is answered (or deliberately not sent). A merchant holding an answer back (`slow`,
+ * `regressesLate`) gets there at once: its clock is moved on by the wait.
+ */
 async function settle(records: DeliveryRecord[]): Promise<DeliveryRecord[]> {
-  const deadline = Date.now() + SETTLE_MS;
-  const done: DeliveryRecord[] = [];
-  for (const record of records) {
-    for (;;) {
-      const { json } = await sb.control("GET", `/deliveries/${record.id}`);
-      const current = json as DeliveryRecord;
-      if (current.outcome !== "pending" && current.outcome !== "held") {
-        done.push(current);
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`delivery ${record.id} still ${current.outcome} after ${SETTLE_MS} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-  return done;
+  const settled = () => records.map((record) => sb.sandbox.store.getDelivery(record.id)!);
+  await until(() => {
+    for (const [m, clock] of clocks) if (m.holding() > 0) clock.advance(SLOW_MS);
+    return settled().every((record) => record.outcome !== "pending" && record.outcome !== "held");
+  }, `deliveries ${records.map((r) => r.id).join(", ")} to be answered`);
+  return settled();
 }
 
 /** Fires an IPN for the order at the merchant without moving the order (a tampered copy, a late status…). */
@@ -100,15 +114,6 @@ async function returnPage(m: ReferenceMerchant, ref: string, status: string) {
   return { status: res.status, csp: res.headers.get("content-security-policy"), html: await res.text() };
 }
 
-/** Polls the merchant's state until `want` or `ms` pass; returns the last state seen. */
-async function stateWithin(m: ReferenceMerchant, orderId: string, want: string, ms: number) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const current = await state(m, orderId);
-    if (current.status === want || Date.now() > deadline) return current;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("the correct reference merchant", () => {
   it("creates an ETH → WMZ order on the sandbox at checkout, with its ipnUrl, secret and return URL", async () => {
@@ -230,27 +235,30 @@ describe("the correct reference merchant", () => {
     expect(await state(m, order.orderId)).toMatchObject({ status: "pending", credits: 0 });
   });
 
-  it("learns through order/get that the order is done when the done IPN is dropped", async () => {
-    const m = await startMerchant([], { reconcileEveryMs: 100 });
+  it("learns through order/get that the order is done when the done IPN is dropped, and stops polling then", async () => {
+    const m = await startMerchant();
     const order = await checkout(m);
     expect((await move(order.uid, "done", "drop")).map((r) => r.outcome)).toEqual(["dropped"]);
-    expect(await stateWithin(m, order.orderId, "paid", 5_000)).toMatchObject({ status: "paid", credits: 1 });
-    expect(sb.sandbox.orders.readCount(order.uid)).toBeGreaterThan(0);
+    expect(await state(m, order.orderId)).toMatchObject({ status: "pending", credits: 0 });
+    await reconcile(m);
+    expect(await state(m, order.orderId)).toMatchObject({ status: "paid", credits: 1 });
+    expect([m.polls, sb.sandbox.orders.readCount(order.uid)]).toEqual([1, 1]);
     expect(m.orders.get(order.orderId)!.history.some((line) => line.startsWith("reconcile done"))).toBe(true);
-    // Final: polling stops.
-    const reads = sb.sandbox.orders.readCount(order.uid);
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    expect(sb.sandbox.orders.readCount(order.uid)).toBe(reads);
+    // Final: no next poll is planned.
+    expect(clocks.get(m)!.nextTimerAt()).toBeNull();
   });
 
-  it("stops polling when closed", async () => {
-    const m = await startReferenceMerchant({ sandboxUrl: sb.url, secret: SECRET, reconcileEveryMs: 50 });
+  it("polls an unfinished order again and again, and never once closed", async () => {
+    const m = await startMerchant();
     const order = await checkout(m);
+    await reconcile(m);
+    await reconcile(m);
+    expect([m.polls, sb.sandbox.orders.readCount(order.uid)]).toEqual([2, 2]);
+    expect(clocks.get(m)!.nextTimerAt()).not.toBeNull();
     await m.close();
-    await new Promise((resolve) => setTimeout(resolve, 100)); // lets an aborted poll's request finish on the sandbox
-    const reads = sb.sandbox.orders.readCount(order.uid);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(sb.sandbox.orders.readCount(order.uid)).toBe(reads);
+    expect(clocks.get(m)!.nextTimerAt()).toBeNull();
+    clocks.get(m)!.advance(10 * RECONCILE_EVERY_MS);
+    expect(m.polls).toBe(2);
   });
 
   it("answers 500 JSON at checkout when the sandbox is not there", async () => {
@@ -369,7 +377,6 @@ const BUG_CASES: Record<MerchantBug, BugCase> = {
   regressesLate: {
     correct: { late: [200], status: "paid", notes: ["ipn inProgress: ignored, older than an IPN already applied"] },
     buggy: { late: [200], status: "processing", notes: ["late ipn inProgress: → processing (credits 1)", "late ipn inProgress: answer held back 600 ms"] },
-    options: { slowMs: 600 },
     async probe(m) {
       const order = await checkout(m);
       const [held] = await move(order.uid, "inProgress", "drop");
@@ -381,13 +388,16 @@ const BUG_CASES: Record<MerchantBug, BugCase> = {
     },
   },
   slow: {
-    correct: { answered: [200], atLeastSlowMs: false },
-    buggy: { answered: [200], atLeastSlowMs: true },
-    options: { slowMs: 600 },
+    correct: { answered: [200], heldBack: false },
+    buggy: { answered: [200], heldBack: true },
     async probe(m) {
       const order = await checkout(m);
-      const records = await sendIpn(m, order.uid, "waitPayment");
-      return { answered: answers(records), atLeastSlowMs: records[0]!.latencyMs! >= 600 };
+      const { json } = await sb.control("POST", "/ipn", { ipnUrl: m.ipnUrl, ipnSecret: SECRET, status: "waitPayment", orderUID: order.uid });
+      const [sent] = json.deliveries as DeliveryRecord[];
+      // Either the answer comes, or the merchant holds it back until its clock moves.
+      await until(() => m.holding() > 0 || sb.sandbox.store.getDelivery(sent!.id)!.outcome !== "pending", "an answer, or one held back");
+      const heldBack = m.holding() > 0;
+      return { answered: answers(await settle([sent!])), heldBack };
     },
   },
   returnPage500: {
@@ -411,11 +421,11 @@ const BUG_CASES: Record<MerchantBug, BugCase> = {
   noReconcile: {
     correct: { status: "paid", polled: true },
     buggy: { status: "pending", polled: false },
-    options: { reconcileEveryMs: 100 },
     async probe(m) {
       const order = await checkout(m);
       await move(order.uid, "done", "drop");
-      const { status } = await stateWithin(m, order.orderId, "paid", 1_500);
+      await reconcile(m);
+      const { status } = await state(m, order.orderId);
       return { status, polled: sb.sandbox.orders.readCount(order.uid) > 0 };
     },
   },

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { routeByXml, startSandbox, validCreateBody, type RunningSandbox } from "./support/sandbox.js";
 import { startMerchant, type Merchant } from "./support/merchant.js";
+import { until } from "./support/wait.js";
 
 const SECRET = "director-secret";
 const open: { close(): Promise<void> }[] = [];
@@ -15,7 +16,6 @@ async function setup(defaultName?: string, clock = "instant"): Promise<{ sb: Run
   const defaultScenario = defaultName ? findBuiltinScenario(defaultName) : undefined;
   const sb = await startSandbox({
     clock,
-    ipnTimeoutMs: 2000,
     extensions: [scenarioDirector({ library: BUILTIN_SCENARIOS, ipnTimeoutMs: 2000, ...(defaultScenario ? { defaultScenario } : {}) })],
   });
   const m = await startMerchant(SECRET);
@@ -32,24 +32,19 @@ async function create(sb: RunningSandbox, m: Merchant, email?: string) {
   return res.data as { uid: number; secret: string };
 }
 
-async function until(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const statusOf = (sb: RunningSandbox, uid: number) => sb.sandbox.store.getOrder(uid)!.status;
+/** The step a play has begun, as it keeps it in the store for a restart. */
+const stepOf = (sb: RunningSandbox, uid: number) =>
+  (sb.sandbox.store.getMeta(`play:${sb.sandbox.store.getOrder(uid)!._id}`) as { progress: { step: number } | null } | undefined)?.progress?.step;
 
 describe("scenarios in a running sandbox", () => {
   it("plays the default scenario on every new order, waiting for the client to pay", async () => {
     const { sb, m } = await setup("happy-path");
     const order = await create(sb, m);
-    await until(() => statusOf(sb, order.uid) === "waitPayment", "waitPayment");
-    // The scenario now waits for the client: nothing moves on its own.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // The play has begun its second step, the client's payment, and waits there: nothing moves on its own.
+    await until(() => stepOf(sb, order.uid) === 1, "the play to reach the payment");
     expect(statusOf(sb, order.uid)).toBe("waitPayment");
+    expect((await sb.control("GET", `/orders/${order.uid}/scenario`)).json).toMatchObject({ scenario: "happy-path", mode: "interactive", state: "running" });
     await sb.control("POST", `/orders/${order.uid}/pay`);
     await until(() => statusOf(sb, order.uid) === "done", "done");
     await until(async () => (await sb.control("GET", `/orders/${order.uid}/scenario`)).json.state === "passed", "the play to pass");

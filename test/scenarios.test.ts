@@ -18,7 +18,7 @@ async function merchant(): Promise<Merchant> {
 }
 
 async function run(name: string, m: Merchant): Promise<Transcript> {
-  const [transcript] = await runScenarios({ scenarios: [findBuiltinScenario(name)!], ipnUrl: m.url, ipnSecret: SECRET, ipnTimeoutMs: 2000 });
+  const [transcript] = await runScenarios({ scenarios: [findBuiltinScenario(name)!], ipnUrl: m.url, ipnSecret: SECRET });
   return transcript!;
 }
 
@@ -107,9 +107,8 @@ describe("built-in scenarios against a correct merchant", () => {
 describe("the instant clock and determinism", () => {
   it("plays a day of scripted waits without waiting for it", async () => {
     const m = await merchant();
-    const wall = performance.now();
+    // Done within the test's own timeout: a day of sandbox time with the wall clock hardly moving.
     const transcript = await run("hold-then-returned", m);
-    expect(performance.now() - wall).toBeLessThan(5_000);
     const returned = transcript.events.find((e) => e.kind === "status" && e.to === "returned")!;
     expect(returned.at).toBeGreaterThanOrEqual(86_400_000);
     // IPN timestamps follow sandbox time, not the wall clock.

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSandbox, exampleCreateParams, requestHash, verifyIpnHash, type Sandbox } from "../sandbox/index.js";
 import { safeEqual } from "../sandbox/secure.js";
+import { streamText } from "./support/wait.js";
 
 vi.mock("../sandbox/secure.js", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../sandbox/secure.js")>();
@@ -187,10 +188,9 @@ describe("secrets are masked where people look", () => {
     start("json");
     const controller = new AbortController();
     const events = await sandbox.app.request("/_sandbox/events", { signal: controller.signal });
-    const reader = events.body!.getReader();
+    const reader = streamText(events);
     const { uid, secret } = await createSignedOrder();
-    let stream = "";
-    while (!stream.includes(`"uid":${uid}`)) stream += new TextDecoder().decode((await reader.read()).value);
+    const stream = await reader.until((text) => text.includes(`"uid":${uid}`), `order ${uid} on the event stream`);
     controller.abort();
 
     const listing = await (await sandbox.app.request("/_sandbox/orders")).text();

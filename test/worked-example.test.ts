@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CHECKS, formatText, runContracts } from "../contracts/index.js";
 import { readDoc } from "./support/docs.js";
 import { freePort } from "./support/sink.js";
+import { until } from "./support/wait.js";
 
 const readme = readDoc("docs/contracts.md");
 const children: ChildProcess[] = [];
@@ -16,14 +17,12 @@ afterAll(() => {
 });
 
 async function waitForHealth(url: string, child: ChildProcess, stderr: () => string) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  await until(async () => {
     if (child.exitCode !== null) throw new Error(`the example exited with ${child.exitCode}: ${stderr()}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`the example did not answer ${url}: ${stderr()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return fetch(url).then((r) => r.ok, () => false);
+  }, `the example to answer ${url}`, 60_000).catch((error: Error) => {
+    throw new Error(`${error.message}: ${stderr()}`);
+  });
 }
 
 describe("the contract page's worked example", () => {
@@ -49,7 +48,7 @@ describe("the contract page's worked example", () => {
       ipnSecret: "worked-secret",
       checkoutUrl: `${merchant}/checkout`,
       stateUrl: `${merchant}/orders/{orderId}`,
-      ipnTimeoutMs: 2000,
+      // The default IPN timeout (10 s): a correct merchant answers at once, and a busy machine must not make it late.
       reconcileTimeoutMs: 8000,
       requireReconcile: true,
     });

@@ -1,5 +1,5 @@
 // Seeded English fakers, loaded from faker's per-locale entry point: its main entry imports all ~70 locales, which
-// cost about 300 ms at every start of the sandbox.
+// slowed every start of the sandbox (see docs/performance.md).
 
 import type { Faker } from "@faker-js/faker";
 import { faker as englishFaker } from "@faker-js/faker/locale/en";

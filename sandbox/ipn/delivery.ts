@@ -2,7 +2,7 @@
 
 import type { Clock } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
-import { createDeadlines, type Flight } from "./deadlines.js";
+import { createDeadlines, type Flight, type WallClock } from "./deadlines.js";
 import { IPN_CONTENT_TYPE } from "./encode.js";
 import { describeNetworkError } from "./network-errors.js";
 import { cutExcerpt, type Sending, type Transport, type TransportRequest, type TransportResponse } from "./transport.js";
@@ -13,6 +13,8 @@ export const SHUT_DOWN = "sandbox shut down";
 export interface DeliveriesOptions {
   transport: Transport;
   clock: Pick<Clock, "now">;
+  /** What the IPN timeout and latency are measured on. */
+  wallClock: WallClock;
   timeoutMs: number;
   userAgent: string;
   /** Stores a later version of a record (unless its generation is gone). */
@@ -42,8 +44,8 @@ export interface Deliveries {
 }
 
 export function createDeliveries(options: DeliveriesOptions): Deliveries {
-  const { transport, clock, timeoutMs, userAgent, save, conclude } = options;
-  const deadlines = createDeadlines<Sent>();
+  const { transport, clock, wallClock, timeoutMs, userAgent, save, conclude } = options;
+  const deadlines = createDeadlines<Sent>(wallClock);
 
   /**
    * The request the transport sends and the flight the IPN timeout watches, in one. A burst queues thousands of these
@@ -64,7 +66,7 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
       readonly url: URL,
       readonly generation: number,
     ) {
-      this.deadline = performance.now() + timeoutMs;
+      this.deadline = wallClock.now() + timeoutMs;
     }
 
     get body(): string {
@@ -93,7 +95,7 @@ export function createDeliveries(options: DeliveriesOptions): Deliveries {
     onEnd(error: unknown, response: TransportResponse | null): void {
       if (this.ended) return;
       // Every delivery has the same timeout, so the deadline also tells when it started.
-      this.finish(() => finalRecord(this, Math.round(performance.now() - (this.deadline - timeoutMs)), error, response));
+      this.finish(() => finalRecord(this, Math.round(wallClock.now() - (this.deadline - timeoutMs)), error, response));
     }
 
     stop(why: "timeout" | "shutdown"): void {

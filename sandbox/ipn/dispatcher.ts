@@ -2,6 +2,7 @@
 // (or deliberate non-delivery) in the store.
 
 import { ipnHostRefusal, isIpnHostAllowed } from "../secure.js";
+import { REAL_WALL_CLOCK } from "./deadlines.js";
 import { createDeliveries, logIpn, SHUT_DOWN, type Delivery } from "./delivery.js";
 import { isBodyFault, type FaultSpec } from "./fault-table.js";
 import { applyFault, normalizeFault, type NormalizeFaultResult } from "./faults.js";
@@ -102,7 +103,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return record;
   };
 
-  const deliveries = createDeliveries({ transport, clock, timeoutMs, userAgent, save, conclude });
+  const wallClock = options.wallClock ?? REAL_WALL_CLOCK;
+  const deliveries = createDeliveries({ transport, clock, wallClock, timeoutMs, userAgent, save, conclude });
 
   /**
    * Sends a stored record now: the Delivery under way, or the record's final version when the store was reset or the

@@ -38,6 +38,7 @@ export { createDispatcher } from "./dispatcher.js";
 export type { DispatchRequest, Dispatched, Dispatcher } from "./dispatcher.js";
 export { DEFAULT_IPN_TIMEOUT_MS, DEFAULT_USER_AGENT, MAX_IPN_TIMEOUT_MS } from "./options.js";
 export type { DispatcherOptions } from "./options.js";
+export type { WallClock } from "./deadlines.js";
 export { IPN_BODY_EXCERPT_CHARS, IPN_BODY_READ_LIMIT_BYTES } from "./transport.js";
 export type { Sending, Transport, TransportRequest, TransportResponse } from "./transport.js";
 export { DEFAULT_MAX_SOCKETS_PER_ORIGIN, createNodeTransport } from "./node-transport.js";

@@ -4,6 +4,7 @@ import type { Clock } from "../clock/index.js";
 import type { Logger } from "../log/index.js";
 import { canonicalIpnHost } from "../secure.js";
 import type { Store } from "../store/index.js";
+import type { WallClock } from "./deadlines.js";
 import { DEFAULT_IPN_HASH_FIELD, assertIpnHashField } from "./encode.js";
 import { DEFAULT_MAX_SOCKETS_PER_ORIGIN } from "./node-transport.js";
 import type { Transport } from "./transport.js";
@@ -17,10 +18,16 @@ export interface DispatcherOptions {
   store: Pick<Store, "addDelivery" | "updateDelivery" | "getDelivery" | "nextDeliveryId" | "subscribe">;
   /**
    * Sandbox time: gives `sentAt` and `dueAt`, and runs the timing faults' holds, so a virtual clock runs them at
-   * once. Latency and the IPN timeout are measured on wall time: the merchant's network is real.
+   * once. Latency and the IPN timeout are measured on `wallClock`: the merchant's network is real.
    */
   clock: Pick<Clock, "now" | "setTimer">;
   logger: Logger;
+  /**
+   * What latency and the IPN timeout are measured on (default: the wall clock, performance.now and setTimeout).
+   * Tests hand in a manual clock (createClock("manual")) and advance it, to time a delivery out at the moment they
+   * choose instead of waiting the timeout out.
+   */
+  wallClock?: WallClock;
   /** Whole exchange: waiting for a connection, connect, answer and body read (default DEFAULT_IPN_TIMEOUT_MS). */
   timeoutMs?: number;
   /** The checksum's form field (default DEFAULT_IPN_HASH_FIELD). */
@@ -61,6 +68,7 @@ export function resolveOptions(options: DispatcherOptions): ResolvedOptions {
   needs("store", options.store, ["addDelivery", "updateDelivery", "getDelivery", "nextDeliveryId", "subscribe"]);
   needs("clock", options.clock, ["now", "setTimer"]);
   needs("logger", options.logger, ["log"]);
+  if (options.wallClock !== undefined) needs("wallClock", options.wallClock, ["now", "setTimer"]);
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_IPN_TIMEOUT_MS;
   const hashField = options.hashField ?? DEFAULT_IPN_HASH_FIELD;

@@ -253,7 +253,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   return service;
 }
 
-/** One frozen copy per catalogue currency, shared by all its orders: a copy per order was a tenth of its memory. */
+/** One frozen copy per catalogue currency, shared by all its orders: a copy per order made every order bigger. */
 const currencyCopies = new WeakMap<Order["route"]["from"], Order["route"]["from"]>();
 
 function pickCurrency(currency: Order["route"]["from"]): Order["route"]["from"] {

@@ -198,7 +198,7 @@ export function replayJournal(fs: JournalFs, path: string, store: Store): Replay
 
 /**
  * Orders made by the sandbox share one frozen copy of each currency; read back from JSON each would have its own,
- * a tenth of an order's memory. So the replay shares them again.
+ * which made every restored order bigger than a live one. So the replay shares them again.
  */
 function shareCurrencies(order: Order, seen: Map<string, Order["route"]["from"]>): Order {
   const share = (currency: Order["route"]["from"]) => {

@@ -1,4 +1,5 @@
-// Shared by the dispatcher's tests: merchant sinks on 127.0.0.1, a dispatcher on a memory store, a test clock.
+// Shared by the dispatcher's tests: merchant sinks on 127.0.0.1, a dispatcher on a memory store, test clocks for
+// sandbox time and for the wall time the IPN timeout runs on.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,7 @@ import type {
 import { createLogger, type LogEvent } from "../../sandbox/log/index.js";
 import { createMemoryStore } from "../../sandbox/store/index.js";
 import { docsIpnFields } from "./fixtures.js";
+import { within as waitWithin } from "./wait.js";
 
 export const SECRET = "merchantSecret42";
 
@@ -82,14 +84,19 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A dispatcher on a memory store and a real sandbox clock. Its IPN timeout runs on `network`, a test clock that moves
+ * only when the test advances it: no delivery here times out unless the test says so, however busy the machine.
+ */
 export function setup(options: Partial<DispatcherOptions> = {}) {
   const store = createMemoryStore();
   const clock = createClock("real");
+  const network = createTestClock(0);
   const logged: LogEvent[] = [];
   const logger = createLogger({ format: "json", write: (line) => logged.push(JSON.parse(line) as LogEvent) });
-  const dispatcher = createDispatcher({ store, clock, logger, ...options });
+  const dispatcher = createDispatcher({ store, clock, logger, wallClock: network, ...options });
   dispatchers.push(dispatcher);
-  return { store, clock, logged, dispatcher };
+  return { store, clock, network, logged, dispatcher };
 }
 
 /** The one record of a dispatch that makes exactly one. */
@@ -98,18 +105,8 @@ export function only(dispatched: Dispatched | undefined): DeliveryRecord {
   return dispatched!.records[0]!;
 }
 
-/** Resolves as `promise` does, or fails the test after `ms` of wall time: no wait in these tests is unbounded. */
-export async function within<T>(promise: Promise<T>, ms = 3_000, what = "the IPN to settle"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`waited ${ms} ms for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Resolves as `promise` does, or fails the test after a hang guard's wait: no wait in these tests is unbounded. */
+export const within = <T>(promise: Promise<T>, ms?: number, what = "the IPN to settle"): Promise<T> => waitWithin(promise, ms, what);
 
 /** The docs' example with a second requisite whose name and value need encoding. */
 export function ipnFields(overrides: Partial<IpnFields> = {}): IpnFields {
@@ -181,11 +178,52 @@ export function setupOnTestClock(options: Partial<DispatcherOptions> = {}) {
 
 export const newStatusOf = (request: Received) => decodeIpnBody(request.body).fields.newStatus;
 
-/** Whether idle() is still waiting after a short real pause. */
+/**
+ * Whether idle() is still waiting once everything already due has run: its promise chain, and a turn of the event
+ * loop. A held IPN waits on the test clock alone, so nothing else can settle it.
+ */
 export async function stillBusy(dispatcher: Dispatcher): Promise<boolean> {
   let idle = false;
   void dispatcher.idle().then(() => (idle = true));
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setImmediate(resolve));
   return !idle;
 }
 
+/** A request a holding sink has, unanswered until the test answers it. */
+export interface HeldRequest extends Received {
+  answer(status?: number, body?: string): void;
+}
+
+/**
+ * A sink that answers nothing until the test does: `next()` resolves with the next request to arrive, and `held`
+ * counts those not answered yet. The test decides when each answer goes, so nothing depends on how fast it runs.
+ */
+export async function startHoldingSink(): Promise<Sink & { next(what?: string): Promise<HeldRequest>; held(): number }> {
+  const arrived: HeldRequest[] = [];
+  const waiting: ((request: HeldRequest) => void)[] = [];
+  let unanswered = 0;
+  const sink = await startSink((_req, res) => {
+    unanswered++;
+    let answered = false;
+    const request: HeldRequest = {
+      // The sink recorded the request just before asking for its answer.
+      ...sink.received.at(-1)!,
+      answer(status = 200, body = "OK") {
+        if (answered) return;
+        answered = true;
+        unanswered--;
+        res.writeHead(status).end(body);
+      },
+    };
+    const waiter = waiting.shift();
+    if (waiter) waiter(request);
+    else arrived.push(request);
+  });
+  return Object.assign(sink, {
+    next: (what = "the next IPN to reach the merchant") => {
+      const ready = arrived.shift();
+      return within(ready ? Promise.resolve(ready) : new Promise<HeldRequest>((resolve) => waiting.push(resolve)), undefined, what);
+    },
+    held: () => unanswered,
+  });
+}

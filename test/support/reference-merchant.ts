@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createHash, timingSafeEqual } from "node:crypto";
-import { decodeIpnBody, IPN_HASH_FIELDS_ORDER, verifyIpnHash, type IpnFields } from "../../sandbox/index.js";
+import { decodeIpnBody, IPN_HASH_FIELDS_ORDER, verifyIpnHash, type Clock, type IpnFields } from "../../sandbox/index.js";
 
 /** One switch per broken behaviour; a merchant started with none of them is the correct one. */
 export const MERCHANT_BUGS = [
@@ -75,8 +75,21 @@ export interface ReferenceMerchantOptions {
   hashField?: string;
   /** How often an unfinished order is polled through order/get (default 500 ms). */
   reconcileEveryMs?: number;
+  /**
+   * Whether unfinished orders are polled through order/get at all (default true). Off where a test needs the state
+   * to follow the IPNs alone: for a merchant that applies statuses out of order, a poll landing between two IPNs
+   * would undo what the test looks at.
+   */
+  reconcile?: boolean;
   /** How long the `slow` and `regressesLate` bugs wait before answering (default 1500 ms). */
   slowMs?: number;
+  /**
+   * What its waits run on: the reconcile polls and the answers the `slow` and `regressesLate` bugs hold back (default:
+   * real timers). A test hands in a manual clock and advances it, so that nothing waits for wall time to pass.
+   */
+  clock?: Pick<Clock, "setTimer">;
+  /** Called as it begins holding an answer back: a test can time the IPN out there and then. */
+  onHold?: () => void;
 }
 
 export interface ReferenceMerchant {
@@ -92,6 +105,12 @@ export interface ReferenceMerchant {
   callbackUrl: string;
   /** Local orders by the sandbox's orderId (`_id`). */
   orders: Map<string, LocalOrder>;
+  /** How many order/get polls it has begun. */
+  readonly polls: number;
+  /** Resolves once no order/get poll is under way. */
+  reconciled(): Promise<void>;
+  /** How many IPN answers it is holding back (`slow`, `regressesLate`). */
+  holding(): number;
   close(): Promise<void>;
 }
 
@@ -111,6 +130,13 @@ const RECONCILE_FOR_MS = 120_000;
 /** An IPN older than this (by the merchant's wall clock) is a replay. */
 const MAX_IPN_AGE_MS = 86_400_000;
 
+const REAL_TIMERS: Pick<Clock, "setTimer"> = {
+  setTimer(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(timer) };
+  },
+};
+
 export async function startReferenceMerchant(options: ReferenceMerchantOptions): Promise<ReferenceMerchant> {
   const bugs = new Set<MerchantBug>(options.bugs ?? []);
   for (const bug of bugs) {
@@ -124,17 +150,22 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
 
   const orders = new Map<string, LocalOrder>();
   const byRef = new Map<string, LocalOrder>();
-  const timers = new Set<NodeJS.Timeout>();
+  const clock = options.clock ?? REAL_TIMERS;
+  const timers = new Set<{ cancel(): void }>();
   const aborter = new AbortController();
   let closed = false;
   let refCounter = 0;
   let base = "";
+  let polls = 0;
+  let polling = 0;
+  const whenReconciled: (() => void)[] = [];
+  let held = 0;
 
   const later = (ms: number, run: () => void) => {
-    const timer = setTimeout(() => {
+    const timer = clock.setTimer(ms, () => {
       timers.delete(timer);
       if (!closed) run();
-    }, ms);
+    });
     timers.add(timer);
   };
 
@@ -201,7 +232,7 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
     };
     orders.set(order.orderId, order);
     byRef.set(ref, order);
-    if (!has("noReconcile")) scheduleReconcile(order, Date.now() + RECONCILE_FOR_MS);
+    if (!has("noReconcile") && options.reconcile !== false) scheduleReconcile(order, Date.now() + RECONCILE_FOR_MS);
     sendJson(res, 201, {
       orderId: order.orderId,
       uid: order.uid,
@@ -214,6 +245,15 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
   const scheduleReconcile = (order: LocalOrder, until: number) => {
     let lastSeen: string | null = null;
     const poll = async () => {
+      polls++;
+      polling++;
+      try {
+        await pollOnce();
+      } finally {
+        if (--polling === 0) for (const wake of whenReconciled.splice(0)) wake();
+      }
+    };
+    const pollOnce = async () => {
       const got = await sandboxCall("GET", "order/get", { orderUID: String(order.uid), orderSecret: order.secret });
       if (closed) return;
       const status = got.ok ? (got.data as { order?: { status?: unknown } }).order?.status : undefined;
@@ -320,7 +360,12 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
       const body = await readBody(req);
       if (body === null) return send(res, 413, "text/plain", "body too large");
       const [status, text, late] = ipn(body);
-      if (has("slow") || late) await new Promise<void>((resolve) => later(slowMs, resolve));
+      if (has("slow") || late) {
+        held++;
+        options.onHold?.();
+        await new Promise<void>((resolve) => later(slowMs, resolve));
+        held--;
+      }
       if (closed) return;
       return send(res, status, "text/plain; charset=utf-8", text);
     }
@@ -368,9 +413,14 @@ export async function startReferenceMerchant(options: ReferenceMerchantOptions):
     stateUrlTemplate: `${base}/orders/{orderId}`,
     callbackUrl: `${base}/return`,
     orders,
+    get polls() {
+      return polls;
+    },
+    reconciled: () => (polling === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenReconciled.push(resolve))),
+    holding: () => held,
     async close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) timer.cancel();
       timers.clear();
       aborter.abort();
       server.closeAllConnections();

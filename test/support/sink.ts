@@ -2,6 +2,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { HANG_GUARD_MS } from "./wait.js";
 
 export interface ReceivedRequest {
   method: string;
@@ -18,7 +19,7 @@ export type SinkBehaviour = (req: ReceivedRequest, res: ServerResponse) => void;
 export interface Sink {
   url: string;
   received: ReceivedRequest[];
-  /** Resolves once `count` requests have arrived (or rejects after `timeoutMs`). */
+  /** Resolves once `count` requests have arrived (or rejects after `timeoutMs`, a guard against a hang). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
 }
@@ -56,7 +57,7 @@ export async function startSink(behaviour: SinkBehaviour = answerOk): Promise<Si
   return {
     url: `http://127.0.0.1:${port}/ipn`,
     received,
-    async waitFor(count, timeoutMs = 3000) {
+    async waitFor(count, timeoutMs = HANG_GUARD_MS) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
         const left = deadline - Date.now();
