@@ -3,7 +3,9 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { createSandbox, exampleCreateParams, type FaultSpec, type Sandbox, type SandboxOptions } from "../sandbox/index.js";
+import { createInbox, MAX_ENTRIES, MAX_ENTRIES_PER_INBOX, MAX_KEPT_BODY } from "../sandbox/inbox/index.js";
 import { decodeFormStrictly, docsChecksum } from "../sandbox/inbox/verify.js";
+import { createClock, createMemoryStore } from "../sandbox/index.js";
 
 const SECRET = "inbox-secret";
 const open: Sandbox[] = [];
@@ -135,6 +137,23 @@ describe("the IPN inbox", () => {
       expect(html).toMatch(/<section data-inbox="shown">/);
       expect(html).toMatch(new RegExp(`<li data-kind="inbox" data-verdict="badHash">.*order ${order.uid}.*waitPayment.*badHash`, "s"));
     }
+  });
+});
+
+describe("the inbox's bounds", () => {
+  it("keeps at most MAX_ENTRIES IPNs in all, taking from the inbox used least recently, and a body's first MAX_KEPT_BODY characters", () => {
+    const inbox = createInbox({ store: createMemoryStore(), clock: createClock("manual"), hashField: "hash" });
+    const boxes = MAX_ENTRIES / MAX_ENTRIES_PER_INBOX + 2;
+    for (let b = 0; b < boxes; b++) for (let i = 0; i < MAX_ENTRIES_PER_INBOX; i++) inbox.receive(`box${b}`, "x=1");
+    const all = inbox.all();
+    expect(all.reduce((n, box) => n + box.entries.length, 0)).toBe(MAX_ENTRIES);
+    // The two used first gave up everything; the one used last kept all it got.
+    expect(all.find((box) => box.name === "box0")?.entries ?? []).toEqual([]);
+    expect(all.find((box) => box.name === `box${boxes - 1}`)?.entries).toHaveLength(MAX_ENTRIES_PER_INBOX);
+    const long = inbox.receive("long", "a=" + "b".repeat(MAX_KEPT_BODY * 4));
+    expect(long.body).toHaveLength(MAX_KEPT_BODY + 1);
+    expect(long.body.endsWith("…")).toBe(true);
+    expect(long.verdict).toBe("malformed");
   });
 });
 

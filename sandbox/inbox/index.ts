@@ -24,7 +24,7 @@ export interface InboxEntry {
   verdict: InboxVerdict;
   /** Why, in a sentence. */
   detail: string;
-  /** The body as received (at most MAX_KEPT_BODY characters). */
+  /** The body as received (its first MAX_KEPT_BODY characters, then "…"). */
   body: string;
 }
 
@@ -33,7 +33,10 @@ export const INBOX_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** Bounds, so that a stranger posting to a shared sandbox's inboxes cannot fill its memory. */
 export const MAX_INBOXES = 100;
 export const MAX_ENTRIES_PER_INBOX = 1000;
-const MAX_KEPT_BODY = 64 * 1024;
+/** Across all inboxes: with the kept body's bound, about 40 MB at most, whatever strangers post. */
+export const MAX_ENTRIES = 10_000;
+/** An IPN body is a few hundred characters; more is kept only as far as this. */
+export const MAX_KEPT_BODY = 4096;
 
 export interface InboxDeps {
   store: Store;
@@ -57,10 +60,21 @@ export interface Inbox {
 
 export function createInbox(deps: InboxDeps): Inbox {
   const { store, clock, hashField } = deps;
-  const boxes = new Map<string, { entries: InboxEntry[]; next: number; dropped: number }>();
+  type Box = { entries: InboxEntry[]; next: number; dropped: number };
+  const boxes = new Map<string, Box>();
+  /** Entries held in all inboxes together. */
+  let total = 0;
+  const dropOldest = (box: Box) => {
+    box.entries.shift();
+    box.dropped++;
+    total--;
+  };
   // The orders they judged are gone with a reset, so their verdicts go too.
   store.subscribe((change) => {
-    if (change.kind === "reset") boxes.clear();
+    if (change.kind === "reset") {
+      boxes.clear();
+      total = 0;
+    }
   });
 
   const judge = (body: string): Omit<InboxEntry, "id" | "receivedAt" | "body"> => {
@@ -93,15 +107,27 @@ export function createInbox(deps: InboxDeps): Inbox {
       let box = boxes.get(name);
       if (!box) {
         // The oldest inbox makes way for a new one: the bound is on memory, not on how many names a run uses.
-        if (boxes.size >= MAX_INBOXES) boxes.delete(boxes.keys().next().value!);
+        if (boxes.size >= MAX_INBOXES) {
+          const [oldest, gone] = boxes.entries().next().value!;
+          total -= gone.entries.length;
+          boxes.delete(oldest);
+        }
         box = { entries: [], next: 1, dropped: 0 };
         boxes.set(name, box);
+      } else {
+        // Most recently used last: the bounds take from the inboxes used least recently.
+        boxes.delete(name);
+        boxes.set(name, box);
       }
-      const entry: InboxEntry = { id: box.next++, receivedAt: clock.now(), ...judge(body), body: body.slice(0, MAX_KEPT_BODY) };
+      const kept = body.length > MAX_KEPT_BODY ? `${body.slice(0, MAX_KEPT_BODY)}…` : body;
+      const entry: InboxEntry = { id: box.next++, receivedAt: clock.now(), ...judge(body), body: kept };
       box.entries.push(entry);
-      if (box.entries.length > MAX_ENTRIES_PER_INBOX) {
-        box.entries.shift();
-        box.dropped++;
+      total++;
+      if (box.entries.length > MAX_ENTRIES_PER_INBOX) dropOldest(box);
+      // Over the whole bound, the inbox used least recently first gives up its oldest IPN.
+      for (const other of boxes.values()) {
+        if (total <= MAX_ENTRIES) break;
+        while (total > MAX_ENTRIES && other.entries.length > 0 && other !== box) dropOldest(other);
       }
       return entry;
     },

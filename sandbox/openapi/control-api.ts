@@ -2,7 +2,7 @@
 
 import { CONTROL_BASE_PATH } from "../control/index.js";
 import { DELIVERY_PARAMS, MAX_PAGE_LIMIT, ORDER_PARAMS } from "../control/listing.js";
-import { INBOX_NAME, MAX_ENTRIES_PER_INBOX, MAX_INBOXES } from "../inbox/index.js";
+import { INBOX_NAME, MAX_ENTRIES, MAX_ENTRIES_PER_INBOX, MAX_INBOXES, MAX_KEPT_BODY } from "../inbox/index.js";
 import { PAGE_LANGS } from "../pages/i18n.js";
 import { DELIVERY_OUTCOMES } from "../store/index.js";
 import { CONTROL_ERROR_TYPES } from "./control-schemas.js";
@@ -198,7 +198,7 @@ const OPS: Record<string, ControlOp[]> = {
       summary: "The built-in IPN inbox: an endpoint for an order's ipnUrl",
       description:
         "Answers `200 OK` to any IPN and judges it on its own code path: the docs' sha256 over the fields received, with the `ipnSecret` of the order " +
-        `its \`orderUID\` names. Open without the admin token, since the sandbox's own IPNs carry none. In memory: at most ${MAX_INBOXES} inboxes of ${MAX_ENTRIES_PER_INBOX} IPNs, forgotten on reset.`,
+        `its \`orderUID\` names. Open without the admin token, since the sandbox's own IPNs carry none. In memory: at most ${MAX_INBOXES} inboxes of ${MAX_ENTRIES_PER_INBOX} IPNs and ${MAX_ENTRIES} in all, each body kept up to ${MAX_KEPT_BODY} characters, forgotten on reset.`,
       parameters: [INBOX],
       body: { schema: "IpnBody" },
       ok: { status: 200, description: "Taken, whatever it holds: the verdict is in the listing.", content: { "text/plain": { schema: { const: "OK" } } } },
