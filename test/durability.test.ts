@@ -8,7 +8,7 @@ import { createClock, createSandbox, exampleCreateParams, type Sandbox } from ".
 import { JOURNAL_FILE } from "../sandbox/store/journal.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario, scenarioDirector } from "../scenarios/index.js";
 import { startSink, type Sink } from "./support/sink.js";
-import { until } from "./support/wait.js";
+import { HANG_GUARD_MS, until, within } from "./support/wait.js";
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -120,6 +120,30 @@ describe("a sandbox with --data", () => {
     await merchant.waitFor(1);
     await second.dispatcher.idle();
     expect(second.store.listDeliveries()[0]).toMatchObject({ outcome: "accepted", faultDetail: expect.stringContaining("sent late") });
+  });
+
+  it.each(["manual", "instant"])("sends a held IPN that is overdue at start at once on the %s clock, which nobody moves", async (kind) => {
+    const dir = dataDir();
+    const merchant = await sink();
+    const startAt = Date.UTC(2026, 0, 1);
+    const first = start(dir, { clock: kind, startAt });
+    const order = await createOrder(first, merchant.url);
+    first.orders.move(order.uid, "waitPayment", { cause: "test", fault: { type: "delay", ms: 60_000 } });
+    await first.close();
+    // The journal's clock two minutes on, the IPN still held: what a stop leaves when it comes after the IPN's moment
+    // but before its timer ran (a moving clock's timer fires a hair after its moment).
+    appendFileSync(join(dir, JOURNAL_FILE), `${JSON.stringify({ t: "clock", now: startAt + 120_000, wall: Date.now() })}\n`);
+
+    const second = start(dir, { clock: kind });
+    open.push(second);
+    expect(second.clock.now()).toBe(startAt + 120_000);
+    await within(second.dispatcher.idle(), HANG_GUARD_MS, "the overdue IPN to settle");
+    expect(merchant.received).toHaveLength(1);
+    expect(second.store.listDeliveries()[0]).toMatchObject({
+      outcome: "accepted",
+      faultDetail: "held 60000 ms; sent late: the sandbox was down at its moment",
+    });
+    expect(second.clock.now()).toBe(startAt + 120_000);
   });
 
   it("skips a torn last record with a warning instead of failing to start", async () => {

@@ -100,6 +100,23 @@ describe("restoring deliveries after a restart", () => {
     expect(store.getDelivery("d1")).toMatchObject({ outcome: "accepted", faultDetail: "held 5000 ms; held across a restart" });
   });
 
+  it("sends a held IPN whose moment has passed at once, said to be late, on a clock that nobody moves", async () => {
+    const sink = await startSink();
+    const { dispatcher, store, clock } = setupOnTestClock();
+    const overdue = kept("d1", sink.url, "waitPayment", { fault: "delay", outcome: "held", dueAt: clock.now() - 60_000, faultDetail: "held 5000 ms" });
+    const dueNow = kept("d2", sink.url, "inProgress", { fault: "delay", outcome: "held", dueAt: clock.now(), faultDetail: "held 5000 ms" });
+    store.addDelivery(overdue);
+    store.addDelivery(dueNow);
+    dispatcher.restore([overdue, dueNow]);
+    await within(dispatcher.idle());
+    expect(sink.received.map(newStatusOf).sort()).toEqual(["inProgress", "waitPayment"]);
+    expect(store.listDeliveries().map((record) => [record.id, record.outcome, record.faultDetail])).toEqual([
+      ["d1", "accepted", "held 5000 ms; sent late: the sandbox was down at its moment"],
+      ["d2", "accepted", "held 5000 ms; held across a restart"],
+    ]);
+    expect(clock.pending()).toBe(0);
+  });
+
   it("a graceful stop keeps a queued IPN pending for the next start, and records the one on the wire as shut down", async () => {
     const sink = await startSink(() => {});
     const first = setup({ maxSocketsPerOrigin: 1 });

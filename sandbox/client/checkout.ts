@@ -1,5 +1,6 @@
 // Gets an order into a sandbox the way a merchant's customer does: POSTs the merchant's checkout, finds the order it made.
 
+import { newOrderPick, pickFrom, type EventWatch } from "./events.js";
 import type { ControlOrderDetail } from "./types.js";
 
 export interface CheckoutOptions {
@@ -55,36 +56,39 @@ export class CheckoutError extends Error {
 /** The part of the control client a checkout needs. */
 export interface CheckoutClient {
   baseUrl: string;
-  waitForNewOrder(options: { timeoutMs: number; during?: () => Promise<unknown>; match?: (order: ControlOrderDetail) => boolean }): Promise<ControlOrderDetail | null>;
+  watch(): Promise<EventWatch>;
+  order(uid: number): Promise<ControlOrderDetail>;
 }
 
 const DEFAULT_ORDER_TIMEOUT_MS = 10_000;
 
 /**
- * POSTs the checkout and waits, on the sandbox's event stream (opened before the POST, so nothing is missed), for
- * the order it creates. Throws CheckoutError when the checkout fails or no fitting order appears; a sandbox that
- * cannot be reached throws the client's own ControlClientError.
+ * POSTs the checkout and waits, on the sandbox's event stream, for the order it creates: the stream is opened before
+ * the POST, so an order created while the checkout works is not missed, and the order wait (`orderTimeoutMs`) starts
+ * once the checkout has answered. Throws CheckoutError when the checkout fails or no fitting order appears; a sandbox
+ * that cannot be reached throws the client's own ControlClientError.
  */
 export async function checkoutOrder(client: CheckoutClient, options: CheckoutOptions, fetchImpl: typeof fetch = fetch): Promise<CheckoutResult> {
   const orderTimeoutMs = options.orderTimeoutMs ?? DEFAULT_ORDER_TIMEOUT_MS;
-  let answer: { status: number; body: string } | null = null;
   const passedOver: ControlOrderDetail[] = [];
-  const order = await client.waitForNewOrder({
-    timeoutMs: orderTimeoutMs + options.answerTimeoutMs,
-    async during() {
-      answer = await post(options, fetchImpl);
-      if (answer.status >= 400) {
-        throw new CheckoutError(`POST ${options.url} answered ${answer.status}: ${answer.body.slice(0, 200)}`, "refused", `answered ${answer.status}: ${answer.body.slice(0, 200)}`);
-      }
-    },
-    match(candidate) {
-      if (candidate.ipnUrl !== null && (options.ipnUrl === null || sameUrl(candidate.ipnUrl, options.ipnUrl))) return true;
-      passedOver.push(candidate);
-      return false;
-    },
-  });
-  const answered = answer as { status: number; body: string } | null;
-  if (order && answered) return { order, answer: answered };
+  const fits = (candidate: ControlOrderDetail) => {
+    if (candidate.ipnUrl !== null && (options.ipnUrl === null || sameUrl(candidate.ipnUrl, options.ipnUrl))) return true;
+    passedOver.push(candidate);
+    return false;
+  };
+  const events = await client.watch();
+  let answer: { status: number; body: string };
+  let order: ControlOrderDetail | undefined;
+  try {
+    answer = await post(options, fetchImpl);
+    if (answer.status >= 400) {
+      throw new CheckoutError(`POST ${options.url} answered ${answer.status}: ${answer.body.slice(0, 200)}`, "refused", `answered ${answer.status}: ${answer.body.slice(0, 200)}`);
+    }
+    order = await pickFrom(events, newOrderPick(client.order, fits), performance.now() + orderTimeoutMs);
+  } finally {
+    events.close();
+  }
+  if (order) return { order, answer };
   const other = passedOver[0];
   if (other) {
     if (other.ipnUrl === null) {
@@ -93,7 +97,7 @@ export async function checkoutOrder(client: CheckoutClient, options: CheckoutOpt
     throw new CheckoutError(`your checkout created order ${other.uid} with ipnUrl ${other.ipnUrl}, not ${options.ipnUrl}`, "otherIpnUrl", null, other);
   }
   throw new CheckoutError(
-    `POST ${options.url} answered ${answered?.status}, but no order appeared in the sandbox at ${client.baseUrl} within ${orderTimeoutMs / 1000} s; is your backend pointed at ${client.baseUrl}/service/api/v1/?`,
+    `POST ${options.url} answered ${answer.status}, but no order appeared in the sandbox at ${client.baseUrl} within ${orderTimeoutMs / 1000} s; is your backend pointed at ${client.baseUrl}/service/api/v1/?`,
     "noOrder",
   );
 }

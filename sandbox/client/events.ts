@@ -2,7 +2,7 @@
 
 import { createParser } from "eventsource-parser";
 import { ControlClientError } from "./errors.js";
-import type { ControlEvent } from "./types.js";
+import type { ControlEvent, ControlOrder, ControlOrderDetail } from "./types.js";
 
 /** The longest a Node timer can wait (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -115,4 +115,34 @@ export async function openWatch(options: OpenWatchOptions): Promise<EventWatch> 
     },
   };
   return watch;
+}
+
+/**
+ * Reads `events` until `pick` gives a value for one, and returns it; undefined once `deadline` (a performance.now()
+ * time) passes first. Changes queued before the call are read first, so a wait may start after the work it waits on.
+ */
+export async function pickFrom<T>(events: EventWatch, pick: (event: ControlEvent) => T | undefined | Promise<T | undefined>, deadline: number): Promise<T | undefined> {
+  for (;;) {
+    const event = await events.next(deadline - performance.now());
+    if (event === null) return undefined;
+    const picked = await pick(event);
+    if (picked !== undefined) return picked;
+  }
+}
+
+/** True for the event an order's creation makes (its first and only history entry so far). */
+export function isNewOrderEvent(event: ControlEvent): event is { kind: "order"; order: ControlOrder } {
+  return event.kind === "order" && event.order.history.length === 1 && event.order.history[0]!.from === null;
+}
+
+/** A pick for pickFrom: the order a creation event announces, read whole with `order`, when `match` accepts it (default: any). */
+export function newOrderPick(
+  order: (uid: number) => Promise<ControlOrderDetail>,
+  match?: (order: ControlOrderDetail) => boolean,
+): (event: ControlEvent) => Promise<ControlOrderDetail | undefined> {
+  return async (event) => {
+    if (!isNewOrderEvent(event)) return undefined;
+    const created = await order(event.order.uid);
+    return !match || match(created) ? created : undefined;
+  };
 }

@@ -2,7 +2,7 @@
 
 import { checkoutOrder, type CheckoutOptions, type CheckoutResult } from "./checkout.js";
 import { ControlClientError } from "./errors.js";
-import { openWatch, type EventWatch } from "./events.js";
+import { newOrderPick, openWatch, pickFrom, type EventWatch } from "./events.js";
 import type {
   ControlClock,
   ControlEvent,
@@ -20,7 +20,7 @@ import type {
 
 export { ControlClientError } from "./errors.js";
 export { CheckoutError, type CheckoutFailure, type CheckoutOptions, type CheckoutResult } from "./checkout.js";
-export type { EventWatch } from "./events.js";
+export { isNewOrderEvent, type EventWatch } from "./events.js";
 export type * from "./types.js";
 
 export interface ControlClientOptions {
@@ -36,11 +36,6 @@ const OPEN_WATCH_TIMEOUT_MS = 10_000;
 /** A delivery that will not change any more: answered, timed out, failed, or deliberately not sent. */
 export function isSettled(record: Pick<DeliveryRecord, "outcome">): boolean {
   return record.outcome !== "pending" && record.outcome !== "held";
-}
-
-/** True for the event an order's creation makes (its first and only history entry so far). */
-export function isNewOrderEvent(event: ControlEvent): event is { kind: "order"; order: ControlOrder } {
-  return event.kind === "order" && event.order.history.length === 1 && event.order.history[0]!.from === null;
 }
 
 export type ControlClient = ReturnType<typeof createControlClient>;
@@ -141,12 +136,7 @@ export function createControlClient(baseUrl: string, options: ControlClientOptio
       const events = await watch();
       try {
         await options.during?.();
-        for (;;) {
-          const event = await events.next(deadline - performance.now());
-          if (event === null) return undefined;
-          const picked = await pick(event);
-          if (picked !== undefined) return picked;
-        }
+        return await pickFrom(events, pick, deadline);
       } finally {
         events.close();
       }
@@ -157,14 +147,10 @@ export function createControlClient(baseUrl: string, options: ControlClientOptio
      * order with its secret and ipnUrl whole, or null when `timeoutMs` passes first.
      */
     async waitForNewOrder(options: { timeoutMs: number; during?: () => Promise<unknown>; match?: (order: ControlOrderDetail) => boolean }): Promise<ControlOrderDetail | null> {
-      const found = await client.waitFor(
-        async (event) => {
-          if (!isNewOrderEvent(event)) return undefined;
-          const order = await client.order(event.order.uid);
-          return !options.match || options.match(order) ? order : undefined;
-        },
-        { timeoutMs: options.timeoutMs, ...(options.during ? { during: options.during } : {}) },
-      );
+      const found = await client.waitFor(newOrderPick(client.order, options.match), {
+        timeoutMs: options.timeoutMs,
+        ...(options.during ? { during: options.during } : {}),
+      });
       return found ?? null;
     },
 

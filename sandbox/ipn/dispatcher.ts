@@ -60,6 +60,8 @@ const DELIVER = { ok: true, fault: { type: "deliver" } } as const satisfies Norm
 const INTERRUPTED = "interrupted: the sandbox stopped while this IPN was in flight; not resent (the exchanger sends each IPN once)";
 const QUEUED_AT_STOP = "queued when the sandbox stopped, never sent; sent after the restart";
 const RESET = "cancelled: the store was reset";
+const SENT_LATE = "sent late: the sandbox was down at its moment";
+const HELD_ACROSS = "held across a restart";
 
 const inList = (record: DeliveryRecord): DeliveryRecord[] => [record];
 const isDelivery = (begun: Delivery | DeliveryRecord): begun is Delivery => "whenDone" in begun;
@@ -353,8 +355,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         }
         const due = record.dueAt ?? now;
         const detail = record.faultDetail ?? "held";
-        const released = due < now ? `${detail}; sent late: the sandbox was down at its moment` : `${detail}; held across a restart`;
-        track([holds.hold(record, parsed.url, generation, { kind: "hold", ms: Math.max(0, due - now), detail, released, reorder: false }, null)]);
+        // A moment that has come is not left to a timer: on a manual or instant clock a 0 ms timer waits for
+        // someone to move the clock, and the IPN is due now.
+        if (due <= now) {
+          const released = due < now ? `${detail}; ${SENT_LATE}` : `${detail}; ${HELD_ACROSS}`;
+          track([start({ ...record, faultDetail: released }, parsed.url, generation)]);
+          continue;
+        }
+        const step = { kind: "hold", ms: due - now, detail, released: `${detail}; ${HELD_ACROSS}`, reorder: false } as const;
+        track([holds.hold(record, parsed.url, generation, step, null)]);
       }
     },
 
