@@ -1,6 +1,7 @@
 // The kit's one browser check: the payment page's "Return to site" button, walked in a real Chromium.
 
 import { existsSync } from "node:fs";
+import { importOptional } from "../sandbox/index.js";
 
 export type WalkResult =
   | { kind: "passed"; evidence: string[] }
@@ -68,11 +69,6 @@ export async function browserWalkAvailable(): Promise<boolean> {
 }
 
 /** playwright-core, or null when it is not installed; any other failure to load it is a real error and is thrown. */
-async function loadPlaywright(): Promise<typeof import("playwright-core") | null> {
-  try {
-    return await import("playwright-core");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("'playwright-core'")) return null;
-    throw error;
-  }
+function loadPlaywright(): Promise<typeof import("playwright-core") | null> {
+  return importOptional("playwright-core", () => import("playwright-core"));
 }

@@ -70,6 +70,7 @@ export {
   type Store,
 } from "./store/index.js";
 export { VERSION } from "./version.js";
+export { importOptional } from "./optional.js";
 export {
   createControlClient,
   ControlClientError,

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { importOptional } from "../sandbox/index.js";
 import { BUILTIN_SCENARIOS, findBuiltinScenario } from "./library.js";
 import { parseScenario, ScenarioError, type Scenario } from "./model.js";
 
@@ -92,11 +93,6 @@ function isCommonJsNamespace(module: Record<string, unknown>): boolean {
  * tsx's loader, or null when it is not installed: tsx (with esbuild, 12 MB) is an optional peer dependency that
  * only TypeScript scenario files need. Any other failure to load it is a real error and is thrown.
  */
-async function loadTsx(): Promise<typeof import("tsx/esm/api") | null> {
-  try {
-    return await import("tsx/esm/api");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes("'tsx'")) return null;
-    throw error;
-  }
+function loadTsx(): Promise<typeof import("tsx/esm/api") | null> {
+  return importOptional("tsx", () => import("tsx/esm/api"));
 }
